@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# Plain GNU make. `make` builds criu/criu; `make test` installs what the tests need,
+# builds everything and runs the whole suite; `make deps` installs Debian packages.
+
+CC	?= gcc
+CFLAGS	?= -O2 -g
+CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS	+= -D_GNU_SOURCE -Iinclude -Icriu/include -Iimages -MMD -MP
+LDLIBS	+= -lprotobuf-c
+VERSION	:= 0.1
+
+PIE_CFLAGS := -O2 -g0 -fpie -ffreestanding -nostdlib -fno-stack-protector -U_FORTIFY_SOURCE \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fvisibility=hidden -fno-builtin \
+	-fno-tree-loop-distribute-patterns -fno-jump-tables -mno-red-zone -fcf-protection=none \
+	-Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -Iinclude -Icriu/pie/lib -MMD -MP
+
+PROTOS		:= $(wildcard images/*.proto)
+PROTO_C		:= $(PROTOS:.proto=.pb-c.c)
+PROTO_H		:= $(PROTOS:.proto=.pb-c.h)
+PROTO_OBJS	:= $(PROTOS:.proto=.pb-c.o)
+
+CRIU_SRCS	:= $(wildcard criu/*.c)
+CRIU_OBJS	:= $(CRIU_SRCS:.c=.o)
+# Everything but main(): shared with the unit tests.
+CRIU_LIB_OBJS	:= $(filter-out criu/crtools.o,$(CRIU_OBJS)) $(PROTO_OBJS)
+
+PIE_LIB_OBJS	:= $(patsubst %.c,%.o,$(wildcard criu/pie/lib/*.c))
+BLOBS		:= parasite restorer
+BLOB_HDRS	:= $(foreach b,$(BLOBS),criu/pie/$(b)-blob.h)
+
+all: criu/criu
+
+criu/criu: $(CRIU_OBJS) $(PROTO_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+criu/%.o: criu/%.c $(PROTO_H) $(BLOB_HDRS)
+	$(CC) $(CFLAGS) -DCRIU_VERSION=\"$(VERSION)\" -c -o $@ $<
+
+images/%.pb-c.c images/%.pb-c.h: images/%.proto
+	protoc-c --proto_path=images --c_out=images $<
+
+images/%.pb-c.o: images/%.pb-c.c $(PROTO_H)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+# Blobs: freestanding objects -> ELF at address 0 -> flat bytes -> C header.
+criu/pie/%.pie.o: criu/pie/%.c
+	$(CC) $(PIE_CFLAGS) -c -o $@ $<
+criu/pie/lib/%.o: criu/pie/lib/%.c
+	$(CC) $(PIE_CFLAGS) -c -o $@ $<
+criu/pie/%.elf: criu/pie/%.pie.o $(PIE_LIB_OBJS) criu/pie/pie.lds
+	$(LD) -nostdlib -static -T criu/pie/pie.lds -o $@ $< $(PIE_LIB_OBJS)
+criu/pie/%.bin: criu/pie/%.elf
+	objcopy -O binary $< $@
+criu/pie/%-blob.h: criu/pie/%.elf criu/pie/%.bin scripts/gen-blob.sh
+	scripts/gen-blob.sh $* criu/pie/$*.elf criu/pie/$*.bin > $@.tmp && mv $@.tmp $@
+.PRECIOUS: criu/pie/%.elf criu/pie/%.bin criu/pie/%.pie.o
+
+# Unit tests of the pure parts.
+UNIT_SRCS	:= $(wildcard test/unit/*.c)
+test/unit/unit-tests: $(UNIT_SRCS) $(CRIU_LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRCS) $(CRIU_LIB_OBJS) $(LDLIBS)
+
+unit: test/unit/unit-tests
+	test/unit/unit-tests
+
+zdtm-build:
+	$(MAKE) -C test/zdtm
+
+deps:
+	scripts/install-deps.sh
+
+# The whole suite, from a bare machine: packages, build, unit tests, end-to-end tests.
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) zdtm-build
+	/usr/bin/python3 test/zdtm.py run --all --mode plain --mode lazy --mode remote-lazy
+	/usr/bin/python3 test/negative.py
+
+demo: deps all zdtm-build
+	scripts/demo.sh
+
+bench: all
+	$(MAKE) -C test/bench
+	test/bench/run.sh
+
+clean:
+	rm -f criu/criu criu/*.o criu/*.d images/*.pb-c.* criu/pie/*.o criu/pie/*.d criu/pie/lib/*.o \
+		criu/pie/lib/*.d criu/pie/*.elf criu/pie/*.bin criu/pie/*-blob.h test/unit/unit-tests
+	-$(MAKE) -C test/zdtm clean
+
+.PHONY: all unit zdtm-build deps test demo bench clean
+-include $(wildcard criu/*.d criu/pie/*.d criu/pie/lib/*.d)
