@@ -28,4 +28,7 @@ int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct 
 /* Remove the blob, restore registers and code; frees @ctl. 0 / -1. */
 int parasite_cure(struct parasite_ctl *ctl);
 
+/* mprotect() inside the task, e.g. to drain a PROT_NONE range; 0 / -1. */
+int parasite_mprotect(struct parasite_ctl *ctl, uint64_t addr, uint64_t len, unsigned int prot);
+
 #endif
