@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Image files: header, length-prefixed protobuf entries, clear errors on bad input. */
+#define LOG_PREFIX "image: "
+
 #include <endian.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +13,6 @@
 #include "log.h"
 #include "util.h"
 
-#define LOG_PREFIX "image: "
 
 static const struct {
 	const char *fmt;	/* file name, %lu = id */

@@ -3,6 +3,8 @@
  * PTRACE_SEIZE keeps the task's own job-control state intact: the stop we
  * get from PTRACE_INTERRUPT is a ptrace stop, invisible to its parent.
  */
+#define LOG_PREFIX "seize: "
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +16,6 @@
 #include "log.h"
 #include "seize.h"
 
-#define LOG_PREFIX "seize: "
 
 int wait_task_stop(pid_t pid, int *status)
 {

@@ -15,6 +15,7 @@
 #define LOG_INFO  3
 #define LOG_DEBUG 4
 
+/* Define LOG_PREFIX before including this header to prefix a file's messages. */
 #ifndef LOG_PREFIX
 #define LOG_PREFIX ""
 #endif
