@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lay out the dumped fd table in the new task. Runs in the restored task
+ * (still criu's code) before the restorer blob takes over.
+ */
+#define LOG_PREFIX "files: "
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "log.h"
+#include "util.h"
+
+int read_fd_entries(int dfd, pid_t pid, FdEntry ***fds, size_t *n)
+{
+	struct cr_img *img = img_open(dfd, IMG_FILES, O_RDONLY, pid);
+	size_t cap = 0;
+	void *msg;
+	int ret;
+
+	*fds = NULL;
+	*n = 0;
+	if (!img)
+		return -1;
+	while ((ret = pb_read_one(img, &msg, &fd_entry__descriptor)) == 1) {
+		FdEntry *e = msg;
+
+		if (*n == cap) {
+			FdEntry **nf;
+
+			cap = cap ? cap * 2 : 32;
+			nf = xrealloc(*fds, cap * sizeof(*nf));
+			if (!nf) {
+				pb_free(msg);
+				ret = -1;
+				break;
+			}
+			*fds = nf;
+		}
+		(*fds)[(*n)++] = e;
+		if (e->fd > 1 << 20 || ((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_CHR) && !e->path) ||
+		    (e->kind == FD_KIND__FD_PIPE && !e->has_ino)) {
+			pr_err("%s: corrupt entry for fd %u\n", img->name, e->fd);
+			ret = -1;
+			break;
+		}
+	}
+	img_close(img);
+	if (ret < 0) {
+		free_fd_entries(*fds, *n);
+		*fds = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void free_fd_entries(FdEntry **fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pb_free(fds[i]);
+	free(fds);
+}
+
+int fd_entries_max(FdEntry **fds, size_t n)
+{
+	int max = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)fds[i]->fd > max)
+			max = fds[i]->fd;
+	return max;
+}
+
+/* Put @tmp at @e's number with @e's descriptor flags; @tmp stays open. */
+static int place_fd(int tmp, const FdEntry *e)
+{
+	if (tmp != (int)e->fd && dup2(tmp, e->fd) < 0) {
+		pr_perror("can't move fd %d to %u", tmp, e->fd);
+		return -1;
+	}
+	if (fcntl(e->fd, F_SETFD, e->cloexec ? FD_CLOEXEC : 0)) {
+		pr_perror("fd %u: can't set descriptor flags", e->fd);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_by_path(const FdEntry *e, const struct opts *o)
+{
+	int flags = e->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	int fd, ret = -1;
+
+	fd = open(e->path, flags | O_NOCTTY);
+	if (fd < 0) {
+		pr_perror("fd %u: can't open %s", e->fd, e->path);
+		return -1;
+	}
+	if (e->kind == FD_KIND__FD_REG && !fstat(fd, &st) && S_ISREG(st.st_mode) && e->has_size &&
+	    (uint64_t)st.st_size < e->pos) {
+		pr_err("fd %u: %s is now %lld bytes, shorter than its dumped offset %llu\n", e->fd, e->path,
+		       (long long)st.st_size, (unsigned long long)e->pos);
+		goto out;
+	}
+	if (e->kind == FD_KIND__FD_REG && lseek(fd, e->pos, SEEK_SET) < 0 && !S_ISDIR(st.st_mode)) {
+		pr_perror("fd %u: can't seek %s to %llu", e->fd, e->path, (unsigned long long)e->pos);
+		goto out;
+	}
+	ret = place_fd(fd, e);
+out:
+	if (fd != (int)e->fd)
+		close(fd);
+	return ret;
+}
+
+static int open_tty(const FdEntry *e)
+{
+	/* --shell-job: the restored task talks to the terminal criu runs on. */
+	int src = e->fd <= 2 ? (int)e->fd : 0;
+	int fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
+	int ret;
+
+	if (fd < 0) {
+		pr_perror("fd %u: no terminal on criu's fd %d to inherit", e->fd, src);
+		return -1;
+	}
+	ret = place_fd(fd, e);
+	if (fd != (int)e->fd)
+		close(fd);
+	return ret;
+}
+
+static int fill_pipe(int wfd, FdEntry **fds, size_t n, uint64_t ino)
+{
+	for (size_t i = 0; i < n; i++) {
+		const FdEntry *e = fds[i];
+
+		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
+			continue;
+		if (e->has_pipe_size && fcntl(wfd, F_SETPIPE_SZ, e->pipe_size) < (int)e->pipe_size)
+			pr_warn("pipe:[%llu]: can't restore its size %u\n", (unsigned long long)ino, e->pipe_size);
+		if (e->has_pipe_data && write_all(wfd, e->pipe_data.data, e->pipe_data.len)) {
+			pr_perror("pipe:[%llu]: can't refill %zu bytes", (unsigned long long)ino, e->pipe_data.len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Make the pipe once and put its ends at every number that held them. */
+static int open_pipe(FdEntry **fds, size_t n, size_t first, bool *done)
+{
+	uint64_t ino = fds[first]->ino;
+	int p[2], ret = -1;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		pr_perror("can't create a pipe");
+		return -1;
+	}
+	if (fill_pipe(p[1], fds, n, ino))
+		goto out;
+	for (size_t i = first; i < n; i++) {
+		FdEntry *e = fds[i];
+		int end;
+
+		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
+			continue;
+		end = (e->flags & O_ACCMODE) == O_RDONLY ? p[0] : p[1];
+		/* A temporary end may sit on a number another entry of this pipe wants. */
+		if (end != (int)e->fd && (e->fd == (unsigned)p[0] || e->fd == (unsigned)p[1])) {
+			pr_err("fd %u: pipe end collides with a temporary descriptor\n", e->fd);
+			goto out;
+		}
+		if (place_fd(end, e) || fcntl(e->fd, F_SETFL, e->flags & ~O_ACCMODE)) {
+			pr_perror("fd %u: can't set up the pipe end", e->fd);
+			goto out;
+		}
+		done[i] = true;
+	}
+	ret = 0;
+out:
+	for (int k = 0; k < 2; k++) {
+		bool keep = false;
+
+		for (size_t i = first; i < n; i++)
+			keep |= fds[i]->kind == FD_KIND__FD_PIPE && fds[i]->ino == ino && (int)fds[i]->fd == p[k];
+		if (!keep)
+			close(p[k]);
+	}
+	return ret;
+}
+
+int restore_fds(FdEntry **fds, size_t n, const struct opts *o)
+{
+	bool *done = xzalloc(n + 1);
+	int ret = -1;
+
+	if (!done)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		FdEntry *e = fds[i];
+
+		if (done[i])
+			continue;
+		switch (e->kind) {
+		case FD_KIND__FD_REG:
+		case FD_KIND__FD_CHR:
+			if (open_by_path(e, o))
+				goto out;
+			break;
+		case FD_KIND__FD_TTY_INHERIT:
+			if (open_tty(e))
+				goto out;
+			break;
+		case FD_KIND__FD_PIPE:
+			if (open_pipe(fds, n, i, done))
+				goto out;
+			break;
+		default:
+			pr_err("fd %u: unknown kind %d in the image\n", e->fd, e->kind);
+			goto out;
+		}
+		done[i] = true;
+	}
+	ret = 0;
+out:
+	free(done);
+	return ret;
+}
+
+int restore_fs(int dfd, pid_t pid)
+{
+	struct cr_img *img = img_open(dfd, IMG_FS, O_RDONLY, pid);
+	FsEntry *fe = NULL;
+	int ret = -1;
+
+	if (!img)
+		return -1;
+	if (pb_read_one_req(img, (void **)&fe, &fs_entry__descriptor))
+		goto out;
+	if (chdir(fe->cwd)) {
+		pr_perror("can't change directory to %s", fe->cwd);
+		goto out;
+	}
+	if (strcmp(fe->root, "/") && chroot(fe->root)) {
+		pr_perror("can't change root to %s", fe->root);
+		goto out;
+	}
+	ret = 0;
+out:
+	pb_free(fe);
+	img_close(img);
+	return ret;
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Descriptors. Dump: classify every fd of the frozen task from /proc and
+ * refuse, naming it, anything we cannot bring back. Restore: lay the fd table
+ * out again in the new task before the restorer runs.
+ */
+#define LOG_PREFIX "files: "
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "log.h"
+#include "proc-parse.h"
+#include "util.h"
+
+#define MAX_PIPE_DATA (16u << 20)
+
+struct fd_dump_ctx {
+	pid_t pid;
+	int pidfd;
+	const struct opts *o;
+	FdEntry **fds;
+	size_t nr;
+};
+
+static int fd_cmp(const void *a, const void *b)
+{
+	int x = atoi(*(char *const *)a), y = atoi(*(char *const *)b);
+
+	return (x > y) - (x < y);
+}
+
+static bool is_tty_dev(dev_t rdev)
+{
+	unsigned int maj = major(rdev);
+
+	/* pty slaves (136-143), /dev/ttyN and /dev/tty (4, 5), ptmx masters (128-135) */
+	return (maj >= 136 && maj <= 143) || maj == 4 || maj == 5 || (maj >= 128 && maj <= 135);
+}
+
+/* Copy out what is buffered in a pipe without consuming it: tee into a pipe of our own. */
+static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
+{
+	int rfd, tmp[2] = { -1, -1 }, ret = -1, size;
+	ssize_t n, got = 0;
+	char *buf = NULL;
+
+	rfd = syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);
+	if (rfd < 0) {
+		pr_perror("pid %d: fd %d: can't get the pipe", c->pid, fd);
+		return -1;
+	}
+	size = fcntl(rfd, F_GETPIPE_SZ);
+	e->has_pipe_size = size > 0;
+	e->pipe_size = size > 0 ? size : 0;
+	if (pipe2(tmp, O_CLOEXEC | O_NONBLOCK) || (size > 0 && fcntl(tmp[1], F_SETPIPE_SZ, size) < size)) {
+		pr_perror("pid %d: fd %d: can't make a pipe of %d bytes to copy the data", c->pid, fd, size);
+		goto out;
+	}
+	n = tee(rfd, tmp[1], MAX_PIPE_DATA, SPLICE_F_NONBLOCK);
+	if (n < 0 && errno != EAGAIN) {
+		pr_perror("pid %d: fd %d: can't tee the pipe", c->pid, fd);
+		goto out;
+	}
+	if (n > 0) {
+		buf = xmalloc(n);
+		if (!buf)
+			goto out;
+		while (got < n) {
+			ssize_t r = read(tmp[0], buf + got, n - got);
+
+			if (r <= 0) {
+				pr_perror("pid %d: fd %d: can't read pipe data", c->pid, fd);
+				goto out;
+			}
+			got += r;
+		}
+		e->has_pipe_data = true;
+		e->pipe_data.data = (uint8_t *)buf;
+		e->pipe_data.len = got;
+		buf = NULL;
+		pr_info("pid %d: fd %d: pipe holds %zd bytes\n", c->pid, fd, got);
+	}
+	ret = 0;
+out:
+	free(buf);
+	close(rfd);
+	if (tmp[0] >= 0)
+		close(tmp[0]);
+	if (tmp[1] >= 0)
+		close(tmp[1]);
+	return ret;
+}
+
+static int classify_fd(struct fd_dump_ctx *c, int fd, const char *link, const struct stat *st, FdEntry *e)
+{
+	size_t ll = strlen(link);
+
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		if (ll > 10 && !strcmp(link + ll - 10, " (deleted)")) {
+			pr_err("pid %d: fd %d is an unlinked file (%s): not supported\n", c->pid, fd, link);
+			return -1;
+		}
+		e->kind = FD_KIND__FD_REG;
+		e->has_size = true;
+		e->size = st->st_size;
+		return 0;
+	}
+	if (S_ISCHR(st->st_mode)) {
+		if (is_tty_dev(st->st_rdev)) {
+			if (!c->o->shell_job) {
+				pr_err("pid %d: fd %d is a terminal (%s): dump with --shell-job\n", c->pid, fd, link);
+				return -1;
+			}
+			e->kind = FD_KIND__FD_TTY_INHERIT;
+			return 0;
+		}
+		if (major(st->st_rdev) == 1) { /* mem devices: null, zero, full, random, urandom */
+			e->kind = FD_KIND__FD_CHR;
+			return 0;
+		}
+		pr_err("pid %d: fd %d is the character device %s: not supported\n", c->pid, fd, link);
+		return -1;
+	}
+	if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6)) {
+		e->kind = FD_KIND__FD_PIPE;
+		e->has_ino = true;
+		e->ino = st->st_ino;
+		return 0;
+	}
+	if (S_ISFIFO(st->st_mode))
+		pr_err("pid %d: fd %d is the named FIFO %s: not supported\n", c->pid, fd, link);
+	else if (S_ISSOCK(st->st_mode))
+		pr_err("pid %d: fd %d is a socket (%s): not supported\n", c->pid, fd, link);
+	else
+		pr_err("pid %d: fd %d is %s: not supported\n", c->pid, fd, link);
+	return -1;
+}
+
+static int dump_one_fd(struct fd_dump_ctx *c, int fd)
+{
+	char path[64], link[PATH_MAX];
+	struct fdinfo fi;
+	struct stat st;
+	FdEntry *e;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || stat(path, &st)) {
+		pr_perror("pid %d: can't inspect fd %d", c->pid, fd);
+		return -1;
+	}
+	link[n] = 0;
+	if (proc_read_fdinfo(c->pid, fd, &fi))
+		return -1;
+	e = xzalloc(sizeof(*e));
+	if (!e)
+		return -1;
+	fd_entry__init(e);
+	c->fds[c->nr++] = e;
+	e->fd = fd;
+	e->cloexec = !!(fi.flags & O_CLOEXEC);
+	e->flags = fi.flags & ~O_CLOEXEC;
+	e->has_pos = true;
+	e->pos = fi.pos;
+	e->has_dev = true;
+	e->dev = st.st_dev;
+	if (classify_fd(c, fd, link, &st, e))
+		return -1;
+	if (e->kind != FD_KIND__FD_PIPE) {
+		e->path = xstrdup(link);
+		if (!e->path)
+			return -1;
+	} else if ((e->flags & O_ACCMODE) == O_RDONLY && read_pipe_data(c, fd, e)) {
+		return -1;
+	}
+	pr_info("pid %d: fd %d: kind %d %s pos %llu flags 0%o\n", c->pid, fd, e->kind, link,
+		(unsigned long long)e->pos, e->flags);
+	return 0;
+}
+
+/* Both ends of every pipe must be ours: the other end lives nowhere else we could restore it from. */
+static int check_pipes(const struct fd_dump_ctx *c)
+{
+	for (size_t i = 0; i < c->nr; i++) {
+		const FdEntry *e = c->fds[i];
+		bool rd = false, wr = false;
+
+		if (e->kind != FD_KIND__FD_PIPE)
+			continue;
+		for (size_t j = 0; j < c->nr; j++) {
+			const FdEntry *f = c->fds[j];
+
+			if (f->kind == FD_KIND__FD_PIPE && f->ino == e->ino) {
+				rd |= (f->flags & O_ACCMODE) == O_RDONLY;
+				wr |= (f->flags & O_ACCMODE) == O_WRONLY;
+			}
+		}
+		if (!rd || !wr) {
+			pr_err("pid %d: fd %d is one end of pipe:[%llu] whose other end is held elsewhere: not supported\n",
+			       c->pid, e->fd, (unsigned long long)e->ino);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int list_fds(pid_t pid, char ***names, size_t *nr)
+{
+	char path[64];
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	*names = NULL;
+	*nr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d) {
+		pr_perror("pid %d: can't list %s", pid, path);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = xrealloc(*names, cap * sizeof(char *));
+
+			if (!nn)
+				break;
+			*names = nn;
+		}
+		(*names)[(*nr)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(*names, *nr, sizeof(char *), fd_cmp);
+	return 0;
+}
+
+int dump_files(pid_t pid, int dfd, const struct opts *o)
+{
+	struct fd_dump_ctx c = { .pid = pid, .o = o, .pidfd = -1 };
+	struct cr_img *img = NULL;
+	char **names = NULL;
+	size_t nr = 0, i;
+	int ret = -1;
+
+	if (list_fds(pid, &names, &nr))
+		return -1;
+	c.fds = xzalloc((nr + 1) * sizeof(*c.fds));
+	c.pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (!c.fds || c.pidfd < 0) {
+		pr_perror("pid %d: can't open a pidfd", pid);
+		goto out;
+	}
+	for (i = 0; i < nr; i++)
+		if (!names[i] || dump_one_fd(&c, atoi(names[i])))
+			goto out;
+	if (check_pipes(&c))
+		goto out;
+	img = img_open(dfd, IMG_FILES, O_WRONLY, pid);
+	if (!img)
+		goto out;
+	for (i = 0; i < c.nr; i++)
+		if (pb_write_one(img, c.fds[i]))
+			goto out;
+	ret = 0;
+out:
+	img_close(img);
+	if (c.pidfd >= 0)
+		close(c.pidfd);
+	for (i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+	for (i = 0; i < c.nr; i++)
+		fd_entry__free_unpacked(c.fds[i], NULL);
+	free(c.fds);
+	return ret;
+}
+
+int dump_fs(pid_t pid, int dfd)
+{
+	char path[64], cwd[PATH_MAX], root[PATH_MAX];
+	FsEntry fe = FS_ENTRY__INIT;
+	struct cr_img *img;
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	n = readlink(path, cwd, sizeof(cwd) - 1);
+	if (n < 0) {
+		pr_perror("pid %d: can't read cwd", pid);
+		return -1;
+	}
+	cwd[n] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	n = readlink(path, root, sizeof(root) - 1);
+	if (n < 0) {
+		pr_perror("pid %d: can't read root", pid);
+		return -1;
+	}
+	root[n] = 0;
+	if (strstr(cwd, " (deleted)")) {
+		pr_err("pid %d: cwd %s was deleted: not supported\n", pid, cwd);
+		return -1;
+	}
+	fe.cwd = cwd;
+	fe.root = root;
+	img = img_open(dfd, IMG_FS, O_WRONLY, pid);
+	if (!img)
+		return -1;
+	ret = pb_write_one(img, &fe);
+	img_close(img);
+	return ret;
+}
