@@ -15,8 +15,14 @@
 #define min_t(t, a, b)	 ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b)	 ((t)(a) > (t)(b) ? (t)(a) : (t)(b))
 
+#ifndef PAGE_SIZE
 #define PAGE_SIZE  4096UL
+#endif
+#ifndef PAGE_SHIFT
 #define PAGE_SHIFT 12
+#endif
+#ifndef PAGE_MASK
 #define PAGE_MASK  (~(PAGE_SIZE - 1))
+#endif
 
 #endif

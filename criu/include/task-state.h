@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What ptrace and /proc tell about a frozen task, turned into image entries. */
+#ifndef CR_TASK_STATE_H
+#define CR_TASK_STATE_H
+
+#include <sys/types.h>
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+#include "parasite.h"
+#include "proc-parse.h"
+
+/* Registers, XSAVE area, blocked mask, queued signals, rseq: fills @th. */
+int collect_thread_state(pid_t tid, ThreadCoreEntry *th);
+/* rlimits via prlimit(2): fills @tc->rlimits. */
+int collect_rlimits(pid_t pid, TaskCoreEntry *tc);
+/* Sigactions, itimers, sigaltstack, tid address etc. from the parasite's answer. */
+int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreEntry *th);
+/* mm fields, auxv, exe and the VMA list. */
+int collect_mm(pid_t pid, const struct proc_stat *st, const struct vma_list *vmas, MmEntry *mm);
+/* Free what the collect_* functions allocated inside a CoreEntry / MmEntry. */
+void free_core_entry(CoreEntry *core);
+void free_mm_entry(MmEntry *mm);
+
+#endif
