@@ -41,6 +41,5 @@ struct opts {
 
 /* Returns 0 and fills @o, or -1 after printing why. Exits for --version/--help. */
 int parse_options(int argc, char **argv, struct opts *o);
-void usage(const char *cmd);
 
 #endif

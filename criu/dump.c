@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * criu dump: freeze -> check -> collect -> parasite (misc, memory) -> cure ->
+ * images -> kill or resume. Any failure after the freeze cures the parasite
+ * and resumes the task untouched.
+ */
+#define LOG_PREFIX "dump: "
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dump.h"
+#include "files.h"
+#include "image.h"
+#include "inventory.pb-c.h"
+#include "log.h"
+#include "mem.h"
+#include "page-xfer.h"
+#include "parasite-host.h"
+#include "proc-parse.h"
+#include "seize.h"
+#include "task-state.h"
+#include "util.h"
+
+struct dump_ctx {
+	const struct opts *o;
+	pid_t pid;
+	int dfd;
+	struct vma_list vmas;
+	struct proc_stat stat;
+	struct proc_status status;
+	struct parasite_ctl *ctl;
+	CoreEntry core;
+	TaskCoreEntry tc;
+	ThreadCoreEntry th;
+	MmEntry mm;
+	struct mem_stats mst;
+	long long t_freeze, t_mem, t_end;
+};
+
+static int has_children(pid_t pid)
+{
+	char path[64], *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	text = read_file(path, NULL);
+	if (!text) {
+		pr_perror("pid %d: can't read %s", pid, path);
+		return -1;
+	}
+	ret = text[0] != 0 && text[0] != '\n';
+	free(text);
+	return ret;
+}
+
+/* What this version can restore: one single-threaded process, its own session. */
+static int check_supported(struct dump_ctx *c)
+{
+	int ch;
+
+	if (c->status.threads != 1) {
+		pr_err("pid %d has %d threads: only single-threaded processes are supported yet\n", c->pid,
+		       c->status.threads);
+		return -1;
+	}
+	ch = has_children(c->pid);
+	if (ch < 0)
+		return -1;
+	if (ch) {
+		pr_err("pid %d has child processes: process trees are not supported yet\n", c->pid);
+		return -1;
+	}
+	if (c->stat.sid != c->pid && !c->o->shell_job) {
+		pr_err("pid %d: its session leader %d is outside the dump: use --shell-job\n", c->pid, c->stat.sid);
+		return -1;
+	}
+	for (size_t i = 0; i < c->vmas.nr; i++) {
+		const struct vma *v = &c->vmas.v[i];
+
+		if (v->type == VT_UNSUPPORTED) {
+			pr_err("pid %d: mapping %lx-%lx (%s) is of a kind not supported yet\n", c->pid,
+			       (unsigned long)v->start, (unsigned long)v->end, v->name ? v->name : "?");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int collect_task(struct dump_ctx *c)
+{
+	if (proc_read_status(c->pid, &c->status) || proc_read_stat(c->pid, &c->stat) ||
+	    proc_read_maps(c->pid, &c->vmas))
+		return -1;
+	if (check_supported(c))
+		return -1;
+	task_core_entry__init(&c->tc);
+	thread_core_entry__init(&c->th);
+	core_entry__init(&c->core);
+	mm_entry__init(&c->mm);
+	c->core.tc = &c->tc;
+	c->core.thread = &c->th;
+	c->tc.pid = c->pid;
+	c->tc.ppid = c->stat.ppid;
+	c->tc.pgid = c->stat.pgid;
+	c->tc.sid = c->stat.sid;
+	c->tc.comm = c->stat.comm;
+	c->th.comm = c->stat.comm;
+	c->tc.has_uid = c->tc.has_gid = true;
+	c->tc.uid = c->status.uid[1];
+	c->tc.gid = c->status.gid[1];
+	if (collect_thread_state(c->pid, &c->th) || collect_rlimits(c->pid, &c->tc))
+		return -1;
+	return collect_mm(c->pid, &c->stat, &c->vmas, &c->mm);
+}
+
+static int dump_with_parasite(struct dump_ctx *c)
+{
+	struct parasite_misc misc;
+	struct page_xfer *xfer;
+	int ret;
+
+	c->ctl = parasite_infect(c->pid, &c->vmas);
+	if (!c->ctl)
+		return -1;
+	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th))
+		return -1;
+	xfer = open_page_xfer_local(c->dfd, c->pid, c->pid);
+	if (!xfer)
+		return -1;
+	c->t_mem = now_ns();
+	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst);
+	if (xfer->close(xfer))
+		ret = -1;
+	return ret;
+}
+
+static int write_one_image(int dfd, enum img_type t, pid_t id, const void *msg)
+{
+	struct cr_img *img = img_open(dfd, t, O_WRONLY, id);
+	int ret;
+
+	if (!img)
+		return -1;
+	ret = pb_write_one(img, msg);
+	img_close(img);
+	return ret;
+}
+
+static int write_images(struct dump_ctx *c)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	inv.root_pid = c->pid;
+	inv.nr_tasks = 1;
+	inv.has_lazy_pages = true;
+	inv.lazy_pages = c->o->lazy_pages;
+	inv.criu_version = CRIU_VERSION;
+	inv.has_dump_time_ns = true;
+	inv.dump_time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (write_one_image(c->dfd, IMG_CORE, c->pid, &c->core) || write_one_image(c->dfd, IMG_MM, c->pid, &c->mm))
+		return -1;
+	/* The inventory goes last: a dump without it is visibly incomplete. */
+	return write_one_image(c->dfd, IMG_INVENTORY, 0, &inv);
+}
+
+static int dump_frozen(struct dump_ctx *c)
+{
+	if (collect_task(c))
+		return -1;
+	if (dump_files(c->pid, c->dfd, c->o) || dump_fs(c->pid, c->dfd))
+		return -1;
+	if (dump_with_parasite(c))
+		return -1;
+	if (parasite_cure(c->ctl)) {
+		c->ctl = NULL;
+		return -1;
+	}
+	c->ctl = NULL;
+	return write_images(c);
+}
+
+static void report(const struct dump_ctx *c)
+{
+	pr_info("pid %d: %llu pages dumped, %llu holes; frozen %.1f ms (memory %.1f ms)\n", c->pid,
+		(unsigned long long)c->mst.pages_dumped, (unsigned long long)c->mst.pages_holes,
+		(c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
+}
+
+int cr_dump(const struct opts *o)
+{
+	struct dump_ctx c = { .o = o, .pid = o->pid, .dfd = -1 };
+	int ret = 1;
+
+	if (!o->pid) {
+		pr_err("dump needs the pid of the tree's root: -t PID\n");
+		return 1;
+	}
+	if (o->lazy_pages || o->use_page_server) {
+		pr_err("--lazy-pages and --page-server dumps are not supported yet\n");
+		return 1;
+	}
+	c.dfd = open_dir(o->imgs_dir);
+	if (c.dfd < 0)
+		return 1;
+	c.t_freeze = now_ns();
+	if (seize_task(c.pid))
+		goto out;
+	if (dump_frozen(&c)) {
+		if (c.ctl)
+			parasite_cure(c.ctl);
+		unseize_task(c.pid);
+		pr_err("pid %d: dump failed; the process was resumed untouched\n", c.pid);
+		goto out;
+	}
+	c.t_end = now_ns();
+	if (o->leave_running ? unseize_task(c.pid) : kill_seized_task(c.pid))
+		goto out;
+	report(&c);
+	ret = 0;
+out:
+	free_core_entry(&c.core);
+	free_mm_entry(&c.mm);
+	vma_list_free(&c.vmas);
+	if (c.dfd >= 0)
+		close(c.dfd);
+	return ret;
+}
