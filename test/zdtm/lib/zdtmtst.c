@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,6 +195,8 @@ void test_init(int argc, char **argv)
 	pid_t pid;
 
 	parse_args(argc, argv);
+	/* Inherited descriptors could be of kinds the tool cannot dump. */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	ensure_std_fds();
 
 	if (pipe(p)) {
