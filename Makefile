@@ -77,8 +77,10 @@ test: deps
 	/usr/bin/python3 test/zdtm.py run --all --mode plain --mode lazy --mode remote-lazy
 	/usr/bin/python3 test/negative.py
 
-demo: deps all zdtm-build
-	scripts/demo.sh
+demo: deps
+	$(MAKE) all
+	$(MAKE) -C test/demo
+	/usr/bin/python3 scripts/demo.py
 
 bench: all
 	$(MAKE) -C test/bench
