@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -75,6 +76,11 @@ int main(int argc, char **argv)
 	if (o.help || o.cmd == CMD_NONE) {
 		fputs(help_text[o.cmd], o.help ? stdout : stderr);
 		return o.help ? 0 : 1;
+	}
+	/* dump and page-server create their directories, so the log has a place to go */
+	if (o.cmd == CMD_DUMP || o.cmd == CMD_PAGE_SERVER) {
+		mkdir(o.imgs_dir, 0755);
+		mkdir(o.work_dir, 0755);
 	}
 	if (setup_log(&o))
 		return 1;
