@@ -55,10 +55,6 @@ class TestFailed(Exception):
     pass
 
 
-class TestSkipped(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------
 # Process helpers
 
@@ -796,24 +792,22 @@ class Results:
 def run_one(opts, criu, name, mode, results):
     what = '%s %s' % (name, mode)
     t0 = time.monotonic()
-    run = RUNS[mode](opts, criu, name)
-    ok = False
+    try:
+        run = RUNS[mode](opts, criu, name)
+    except OSError as e:
+        results.bad(what, 'cannot create a work dir: %s' % e)
+        return
     try:
         run.run()
-        ok = True
+        results.ok(what, time.monotonic() - t0)
     except TestFailed as e:
         results.bad(what, e)
         run.report()
-    except TestSkipped as e:
-        results.skip(what, e)
-        ok = None
     except Exception as e:     # a runner bug must not stop the suite
         results.bad(what, 'runner error: %r' % e)
         run.report()
     finally:
         run.cleanup(opts.keep)
-    if ok:
-        results.ok(what, time.monotonic() - t0)
 
 
 def cmd_run(opts):
