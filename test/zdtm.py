@@ -264,6 +264,7 @@ class TestProgram:
         self.pidfile = os.path.join(workdir, 'test.pid')
         self.outfile = os.path.join(workdir, 'test.out')
         self.pid = None
+        self.other_pids = []    # e.g. a restored task at an unexpected pid
 
     def start(self):
         if not os.access(self.binary, os.X_OK):
@@ -298,8 +299,9 @@ class TestProgram:
         self.verdict(status)
 
     def kill(self):
-        if self.pid:
-            kill_test_pid(self.pid, self.binary)
+        for pid in [self.pid] + self.other_pids:
+            if pid:
+                kill_test_pid(pid, self.binary)
 
 
 class Criu:
@@ -363,6 +365,7 @@ class TestRun:
             raise TestFailed('criu restore exited %d' % rc)
         rpid = read_pidfile(rpidfile, 'restore')
         if rpid != pid:
+            self.test.other_pids.append(rpid)
             raise TestFailed('restored pid %d differs from dumped pid %d' % (rpid, pid))
         self.test.stop_and_check(rpid)
 
