@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The blocked signal mask, including realtime signals.  The task is dumped
- * inside sigsuspend() (test_waitsig), where the kernel holds a temporary
- * mask and keeps the real one aside: the real one must come back.
+ * inside sigsuspend() with a temporary mask quite unlike the real one (the
+ * kernel keeps the real one aside meanwhile): when sigsuspend returns, the
+ * real mask must be back, not the temporary one.
  */
 #include <signal.h>
 
@@ -10,12 +11,13 @@
 
 int main(int argc, char **argv)
 {
-	sigset_t blk, before, after;
+	sigset_t blk, before, after, temp;
 	int s;
 
 	test_init(argc, argv);
 
 	sigemptyset(&blk);
+	sigaddset(&blk, SIGTERM);
 	sigaddset(&blk, SIGUSR2);
 	sigaddset(&blk, SIGHUP);
 	sigaddset(&blk, SIGWINCH);
@@ -25,8 +27,15 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &blk, NULL);
 	sigprocmask(SIG_BLOCK, NULL, &before);
 
+	/* SIGTERM open, a different set blocked */
+	sigemptyset(&temp);
+	sigaddset(&temp, SIGUSR1);
+	sigaddset(&temp, SIGALRM);
+	sigaddset(&temp, SIGRTMIN + 3);
+
 	test_daemon();
-	test_waitsig();
+	while (!test_stop)
+		sigsuspend(&temp);
 
 	sigprocmask(SIG_BLOCK, NULL, &after);
 	for (s = 1; s < _NSIG; s++)
