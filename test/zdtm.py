@@ -521,10 +521,15 @@ class DestHost:
             err.close()
         _popen_pids.add(self.proc.pid)
         self.buf = b''
-        hello = self._read_reply(10)
-        if hello.get('ready') != 1:
-            raise TestFailed('destination init did not start as pid 1: %r' % hello)
-        self.init_pid = self._find_init()
+        self.init_pid = None
+        try:
+            hello = self._read_reply(10)
+            if hello.get('ready') != 1:
+                raise TestFailed('destination init did not start as pid 1: %r' % hello)
+            self.init_pid = self._find_init()
+        except BaseException:
+            self.close()
+            raise
 
     def _find_init(self):
         path = '/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)
@@ -591,10 +596,20 @@ class DestHost:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             # SIGKILL to a pid namespace's init kills the whole namespace.
-            if pid_alive(self.init_pid):
+            if not self.init_pid:
+                try:
+                    self.init_pid = self._find_init()
+                except TestFailed:
+                    pass
+            if self.init_pid and pid_alive(self.init_pid):
                 os.kill(self.init_pid, signal.SIGKILL)
             self.proc.kill()
             self.proc.wait(10)
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
         _popen_pids.discard(self.proc.pid)
         reap_orphans()
 
