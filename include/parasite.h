@@ -3,23 +3,43 @@
  * What the tool and the parasite blob exchange. The arguments area sits right
  * after the blob in the task; the tool writes a command into it, runs the blob,
  * and reads the answer back from the same area. Fixed-width fields only.
+ *
+ * The area the tool maps in the task (one anonymous RWX mapping):
+ *
+ *   base                     base + mem_size          + args_size      + stack
+ *   | blob: entry, text, bss |  struct parasite_args   |  64 KiB stack ->| top
+ *
+ * The tool sets rip = base, rdi = &args, rsp = top and lets the task run; the
+ * entry stub calls parasite_dispatch() and traps with int3 at
+ * base + PARASITE_TRAP_END - 1 (the assembler checks that offset).
  */
 #ifndef CR_PARASITE_H
 #define CR_PARASITE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PARASITE_NSIG	   64
 #define PARASITE_MAX_IOV   512	/* iovecs per vmsplice command */
+#define PARASITE_STACK_SIZE (64 * 1024)
+/* rip after the entry stub's int3, relative to the blob's base. */
+#define PARASITE_TRAP_END  10
 
-struct parasite_sigaction {
+enum parasite_cmd {
+	PARASITE_CMD_MISC = 1,	/* answer: u.misc */
+	PARASITE_CMD_PIPE,	/* answer: u.pipe */
+	PARASITE_CMD_VMSPLICE,	/* u.vms; closes both ends of the pipe when asked (or on error) */
+	PARASITE_CMD_MPROTECT,	/* u.mprot */
+};
+
+struct parasite_sigaction {	/* the kernel's struct sigaction for rt_sigaction */
 	uint64_t handler;
 	uint64_t flags;
 	uint64_t restorer;
 	uint64_t mask;
 };
 
-struct parasite_itimer {
+struct parasite_itimer {	/* the kernel's struct itimerval */
 	uint64_t isec, iusec;	/* interval */
 	uint64_t vsec, vusec;	/* value (time left) */
 };
@@ -36,7 +56,50 @@ struct parasite_misc {
 	uint32_t pad;
 };
 
+struct parasite_iov {		/* the kernel's struct iovec */
+	uint64_t base;
+	uint64_t len;
+};
+
+/* Answer of PARASITE_CMD_PIPE: both ends, numbers in the task's fd table. */
+struct parasite_pipe {
+	int32_t rfd, wfd;
+};
+
+struct parasite_vmsplice {
+	int32_t rfd, wfd;	/* the task's pipe */
+	uint32_t nr_iov;	/* 0 .. PARASITE_MAX_IOV; 0 with close = 1 only closes */
+	uint32_t close;		/* close both ends afterwards (always done on error) */
+	struct parasite_iov iov[PARASITE_MAX_IOV];
+};
+
+struct parasite_mprotect {
+	uint64_t addr, len;
+	uint32_t prot;
+	uint32_t pad;
+};
+
+struct parasite_args {
+	uint32_t cmd;		/* enum parasite_cmd, written by the tool */
+	int32_t ret;		/* 0 or -errno, written by the blob */
+	union {
+		struct parasite_misc misc;
+		struct parasite_pipe pipe;
+		struct parasite_vmsplice vms;
+		struct parasite_mprotect mprot;
+		uint8_t scratch[128];	/* the tool's remote syscalls point here */
+	} u;
+};
+
 _Static_assert(sizeof(struct parasite_sigaction) == 32, "parasite_sigaction layout");
+_Static_assert(sizeof(struct parasite_itimer) == 32, "parasite_itimer layout");
 _Static_assert(sizeof(struct parasite_misc) == 64 * 32 + 3 * 32 + 24 + 16, "parasite_misc layout");
+_Static_assert(sizeof(struct parasite_iov) == 16, "parasite_iov layout");
+_Static_assert(sizeof(struct parasite_pipe) == 8, "parasite_pipe layout");
+_Static_assert(offsetof(struct parasite_vmsplice, iov) == 16, "parasite_vmsplice layout");
+_Static_assert(sizeof(struct parasite_mprotect) == 24, "parasite_mprotect layout");
+_Static_assert(offsetof(struct parasite_args, ret) == 4, "parasite_args layout");
+_Static_assert(offsetof(struct parasite_args, u) == 8, "parasite_args layout");
+_Static_assert(sizeof(struct parasite_args) == 8 + 16 + PARASITE_MAX_IOV * 16, "parasite_args layout");
 
 #endif

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The tool's side of code injection. The task must be seized and stopped
- * (seize.c). After parasite_cure() the task is exactly as before infection:
- * registers, memory, fd table. On any failure the caller still calls
- * parasite_cure() (safe on a half-built ctl) and then unfreezes the task.
+ * (seize.c) and single-threaded. After parasite_cure() the task is exactly as
+ * before infection: registers, extended state, signal mask and dispositions,
+ * pending signals, memory layout, fd table. If parasite_infect() fails it
+ * cleans up itself and returns NULL; on any later failure the caller still
+ * calls parasite_cure() (safe after a failed command) and then unfreezes the
+ * task.
+ *
+ * Signals: while infected, the task blocks every signal but SIGTRAP (the
+ * parasite's trap). A signal the task had to take anyway (pending and
+ * unblocked at seize time, or SIGTRAP sent from outside) is taken off it and
+ * queued again at cure, so it is delivered after the task resumes; SIGSTOP
+ * is let through as job control.
  */
 #ifndef CR_PARASITE_HOST_H
 #define CR_PARASITE_HOST_H
@@ -15,13 +24,22 @@
 
 struct parasite_ctl;
 
+/*
+ * Map the parasite into the stopped task. @vmas (its /proc/PID/maps) is used
+ * to find an executable private mapping whose first bytes are borrowed for a
+ * syscall instruction until cure.
+ */
 struct parasite_ctl *parasite_infect(pid_t pid, const struct vma_list *vmas);
+/* One round trip. SIGTRAP's action is reported as it was before infection. */
 int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *misc);
 /*
  * Make a pipe of at least @pipe_size bytes (as far as the kernel allows), have
  * the task vmsplice @iov (page-aligned, total <= the pipe's size) into it and
- * return its read end in our fd table in *@rfd. The task keeps no descriptor
- * of it. The pages are referenced, not copied.
+ * return its read end in our fd table in *@rfd (O_CLOEXEC). The task keeps no
+ * descriptor of it. The pages are referenced, not copied.
+ * Round trips: 1 + ceil(nr / PARASITE_MAX_IOV). Without CAP_SYS_RESOURCE a
+ * pipe cannot grow past /proc/sys/fs/pipe-max-size: if the iovecs do not fit
+ * in what the kernel gave, this fails with a message and no descriptor left.
  */
 int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct iovec *iov, unsigned int nr,
 		       int *rfd);
@@ -30,5 +48,8 @@ int parasite_cure(struct parasite_ctl *ctl);
 
 /* mprotect() inside the task, e.g. to drain a PROT_NONE range; 0 / -1. */
 int parasite_mprotect(struct parasite_ctl *ctl, uint64_t addr, uint64_t len, unsigned int prot);
+
+/* For tests: iovecs per vmsplice command (1 .. PARASITE_MAX_IOV). */
+void parasite_set_iov_batch(struct parasite_ctl *ctl, unsigned int nr);
 
 #endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The parasite blob: runs inside the dumped task, one command per visit.
+ * The tool installs registers (rip = entry, rdi = args, rsp = our stack),
+ * resumes the task and waits for the int3 at the end of the entry stub.
+ * No globals: the blob is copied anywhere and has no relocations.
+ */
+#include <stdint.h>
+#include <asm/unistd.h>
+
+#include "parasite.h"
+#include "pie-lib.h"
+#include "syscall.h"
+
+#define SPLICE_F_NONBLOCK   0x02
+#define PR_GET_TID_ADDRESS  40
+#define KSIGKILL	    9
+#define KSIGSTOP	    19
+
+#define __stringify_1(x) #x
+#define __stringify(x)	 __stringify_1(x)
+
+int parasite_dispatch(struct parasite_args *args);
+
+/*
+ * Align the stack for the C code whatever the tool gave us, run the command
+ * and trap back to the tool. The tool checks rip == base + PARASITE_TRAP_END.
+ */
+asm(".section .text.entry, \"ax\"\n"
+    ".globl __blob_entry\n"
+    ".type __blob_entry, @function\n"
+    "__blob_entry:\n"
+    "	andq $-16, %rsp\n"
+    "	call parasite_dispatch\n"
+    "	int3\n"
+    "1:\n"
+    ".if (1b - __blob_entry) != " __stringify(PARASITE_TRAP_END) "\n"
+    ".error \"PARASITE_TRAP_END does not match the entry stub\"\n"
+    ".endif\n"
+    ".size __blob_entry, . - __blob_entry\n"
+    ".previous\n");
+
+struct kstack {			/* the kernel's stack_t */
+	uint64_t sp;
+	int32_t flags;
+	int32_t pad;
+	uint64_t size;
+};
+
+static int get_misc(struct parasite_misc *m)
+{
+	struct kstack ss;
+	long ret;
+	int sig, i;
+
+	memset(m, 0, sizeof(*m));
+	for (sig = 1; sig <= PARASITE_NSIG; sig++) {
+		if (sig == KSIGKILL || sig == KSIGSTOP)
+			continue;
+		ret = sys_rt_sigaction(sig, 0, &m->sigact[sig - 1], 8);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < 3; i++) {
+		ret = sys_getitimer(i, &m->itimer[i]);
+		if (ret)
+			return ret;
+	}
+	ret = sys_prctl(PR_GET_TID_ADDRESS, &m->clear_tid_addr, 0, 0, 0);
+	if (ret)
+		return ret;
+	ret = sys_sigaltstack(0, &ss);
+	if (ret)
+		return ret;
+	m->sas_sp = ss.sp;
+	m->sas_size = ss.size;
+	m->sas_flags = ss.flags;
+	m->umask = sys_umask(0);
+	sys_umask(m->umask);
+	m->personality = sys_personality(0xffffffff);
+	return 0;
+}
+
+/* Push every iovec into the pipe; vmsplice may take only part of them. */
+static int do_vmsplice(struct parasite_vmsplice *v)
+{
+	struct parasite_iov *iov = v->iov;
+	uint32_t left = v->nr_iov;
+	long ret;
+
+	if (left > PARASITE_MAX_IOV)
+		return -22; /* EINVAL */
+	while (left) {
+		ret = sys_vmsplice(v->wfd, iov, left, SPLICE_F_NONBLOCK);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -5; /* EIO: no progress */
+		while (left && (uint64_t)ret >= iov->len) {
+			ret -= iov->len;
+			iov++;
+			left--;
+		}
+		if (left) {
+			iov->base += ret;
+			iov->len -= ret;
+		}
+	}
+	return 0;
+}
+
+static int cmd_vmsplice(struct parasite_vmsplice *v)
+{
+	int ret = do_vmsplice(v);
+
+	if (ret || v->close) {
+		sys_close(v->wfd);
+		sys_close(v->rfd);
+	}
+	return ret;
+}
+
+static int cmd_pipe(struct parasite_pipe *p)
+{
+	int fds[2];
+	long ret;
+
+	ret = sys_pipe2(fds, 02000000 /* O_CLOEXEC */);
+	if (ret)
+		return ret;
+	p->rfd = fds[0];
+	p->wfd = fds[1];
+	return 0;
+}
+
+/* The signal mask is the tool's business: it blocks all but SIGTRAP while we run. */
+int parasite_dispatch(struct parasite_args *args)
+{
+	int ret;
+
+	switch (args->cmd) {
+	case PARASITE_CMD_MISC:
+		ret = get_misc(&args->u.misc);
+		break;
+	case PARASITE_CMD_PIPE:
+		ret = cmd_pipe(&args->u.pipe);
+		break;
+	case PARASITE_CMD_VMSPLICE:
+		ret = cmd_vmsplice(&args->u.vms);
+		break;
+	case PARASITE_CMD_MPROTECT:
+		ret = sys_mprotect(args->u.mprot.addr, args->u.mprot.len, args->u.mprot.prot);
+		break;
+	default:
+		ret = -22; /* EINVAL */
+	}
+	args->ret = ret;
+	return ret;
+}
