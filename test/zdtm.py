@@ -1135,11 +1135,18 @@ def parse_args(argv):
     return opts
 
 
+def on_fatal_signal(sig, frame):
+    raise SystemExit('zdtm.py: got signal %d, cleaning up' % sig)
+
+
 def main(argv):
     opts = parse_args(argv)
     if opts.cmd == 'dst-init':
         return opts.func(opts)
     set_subreaper()
+    # Being killed must still run the cleanups (finally blocks).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_fatal_signal)
     if not opts.no_build:
         build_tests()
     return opts.func(opts)
