@@ -24,10 +24,9 @@ static uint16_t k_in[8], k_out[8];
 #define K_LOAD(n)  "kmovw " #n "*2(%[kin]), %%k" #n "\n\t"
 #define K_STORE(n) "kmovw %%k" #n ", " #n "*2(%[kout])\n\t"
 
-#define X16(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
-#define X16_HI(M)                                                                                            \
-	M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23) M(24) M(25) M(26) M(27) M(28) M(29) M(30) M(31)
-#define X8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#define X16(M)	  M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
+#define X16_HI(M) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23) M(24) M(25) M(26) M(27) M(28) M(29) M(30) M(31)
+#define X8(M)	  M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 
 #define SPIN "1: pause\n\tcmpl $0, (%[stop])\n\tje 1b\n\t"
 
@@ -42,8 +41,8 @@ __attribute__((target("avx"), noinline)) static void spin_avx(void)
 
 __attribute__((target("avx512f"), noinline)) static void spin_avx512(void)
 {
-	asm volatile(X16(Z_LOAD) X16_HI(Z_LOAD) X8(K_LOAD) SPIN X16(Z_STORE) X16_HI(Z_STORE) X8(K_STORE)
-			     "vzeroupper\n\t"
+	asm volatile(X16(Z_LOAD) X16_HI(Z_LOAD) X8(K_LOAD) SPIN X16(Z_STORE) X16_HI(Z_STORE)
+			 X8(K_STORE) "vzeroupper\n\t"
 		     :
 		     : [zin] "r"(z_in), [zout] "r"(z_out), [kin] "r"(k_in), [kout] "r"(k_out), [stop] "r"(&test_stop)
 		     : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",

@@ -27,17 +27,17 @@ struct tfile {
 };
 
 static struct tfile files[] = {
-	{ 3, "ro.dat", O_RDONLY, 100, 0 },
-	{ 7, "append.dat", O_WRONLY | O_APPEND, 0, 0 },
-	{ 100, "rw.dat", O_RDWR, 4097, 0 },
-	{ 10, "cloexec.dat", O_RDONLY, 12345, 1 },
-	{ 11, "ro.dat", O_RDONLY | O_NONBLOCK, 5000, 0 }, /* same file again, other offset */
-	{ 20, "/dev/null", O_RDWR, 0, 0 },
-	{ 21, "/dev/zero", O_RDONLY, 0, 1 },
-	{ 22, "wronly.dat", O_WRONLY | O_TRUNC, 333, 0 },
+    {3, "ro.dat", O_RDONLY, 100, 0},
+    {7, "append.dat", O_WRONLY | O_APPEND, 0, 0},
+    {100, "rw.dat", O_RDWR, 4097, 0},
+    {10, "cloexec.dat", O_RDONLY, 12345, 1},
+    {11, "ro.dat", O_RDONLY | O_NONBLOCK, 5000, 0}, /* same file again, other offset */
+    {20, "/dev/null", O_RDWR, 0, 0},
+    {21, "/dev/zero", O_RDONLY, 0, 1},
+    {22, "wronly.dat", O_WRONLY | O_TRUNC, 333, 0},
 };
 
-#define NR (sizeof(files) / sizeof(files[0]))
+#define NR    (sizeof(files) / sizeof(files[0]))
 #define FSIZE 20000
 
 static char buf[FSIZE];
@@ -86,7 +86,7 @@ static int make_file(const char *path, unsigned long seed)
 
 int main(int argc, char **argv)
 {
-	unsigned char map_expect[128] = { 0x07 }, map_after[128]; /* 0-2 */
+	unsigned char map_expect[128] = {0x07}, map_after[128]; /* 0-2 */
 	struct stat st;
 	unsigned int i;
 	off_t off;

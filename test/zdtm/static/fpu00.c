@@ -7,8 +7,8 @@
 
 #include "zdtmtst.h"
 
-#define X87_CW	0x067f /* 53-bit precision, round down, exceptions masked */
-#define MXCSR	0xffc0 /* FTZ, round toward zero, DAZ, exceptions masked */
+#define X87_CW	    0x067f /* 53-bit precision, round down, exceptions masked */
+#define MXCSR	    0xffc0 /* FTZ, round toward zero, DAZ, exceptions masked */
 #define MXCSR_FLAGS 0x3f
 
 static inline uint16_t get_cw(void)

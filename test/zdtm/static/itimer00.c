@@ -16,9 +16,9 @@ static const struct {
 	const char *name;
 	long value, interval;
 } timers[] = {
-	{ ITIMER_REAL, SIGALRM, "ITIMER_REAL", 1000, 1000 },
-	{ ITIMER_VIRTUAL, SIGVTALRM, "ITIMER_VIRTUAL", 500, 700 },
-	{ ITIMER_PROF, SIGPROF, "ITIMER_PROF", 600, 0 },
+    {ITIMER_REAL, SIGALRM, "ITIMER_REAL", 1000, 1000},
+    {ITIMER_VIRTUAL, SIGVTALRM, "ITIMER_VIRTUAL", 500, 700},
+    {ITIMER_PROF, SIGPROF, "ITIMER_PROF", 600, 0},
 };
 
 #define NR 3

@@ -11,11 +11,11 @@
 
 #include "zdtmtst.h"
 
-#define PAGE		 4096UL
-#define NR_SMALL	 5
-#define SPARSE_PAGES	 (64UL << 20) / PAGE
-#define SPARSE_STEP	 7
-#define PROT_PAGES	 16
+#define PAGE	     4096UL
+#define NR_SMALL     5
+#define SPARSE_PAGES (64UL << 20) / PAGE
+#define SPARSE_STEP  7
+#define PROT_PAGES   16
 
 static char maps_before[65536];
 static char maps_after[65536];

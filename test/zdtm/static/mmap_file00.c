@@ -12,9 +12,9 @@
 
 #include "zdtmtst.h"
 
-#define PAGE	4096
-#define NR	8
-#define FSIZE	(NR * PAGE)
+#define PAGE  4096
+#define NR    8
+#define FSIZE (NR * PAGE)
 
 static char buf[FSIZE];
 

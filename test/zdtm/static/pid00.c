@@ -16,7 +16,7 @@
 #define NR_WORDS  4096
 
 static unsigned long bss_words[NR_WORDS];
-static unsigned long data_words[8] = { 1, 2, 3, 5, 8, 13, 21, 34 };
+static unsigned long data_words[8] = {1, 2, 3, 5, 8, 13, 21, 34};
 static char saved_cmdline[8192];
 static char cmdline[8192];
 
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < 8; i++) {
-		static const unsigned long fib[8] = { 1, 2, 3, 5, 8, 13, 21, 34 };
+		static const unsigned long fib[8] = {1, 2, 3, 5, 8, 13, 21, 34};
 
 		if (data_words[i] != fib[i]) {
 			fail("data word %d corrupted", i);

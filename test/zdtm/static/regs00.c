@@ -12,8 +12,8 @@ enum { R_RAX, R_RBX, R_RCX, R_RDX, R_RBP, R_R8, R_R9, R_R10, R_R11, R_R12, R_R13
 
 #define SAVE "15" /* rbp is kept in regs[1][15] */
 
-static const char *const names[NR_REGS] = { "rax", "rbx", "rcx", "rdx", "rbp", "r8",  "r9",
-					    "r10", "r11", "r12", "r13", "r14", "r15" };
+static const char *const names[NR_REGS] = {"rax", "rbx", "rcx", "rdx", "rbp", "r8", "r9",
+					   "r10", "r11", "r12", "r13", "r14", "r15"};
 
 #define V(n) (0x0123456789abcdefULL * (n + 3) ^ 0xa5a5a5a55a5a5a5aULL)
 
@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 		regs[0][i] = V(i);
 	test_daemon();
 
+	/* clang-format off */
 	asm volatile("mov %%rbp, 128+" SAVE "*8(%%rdi)\n\t"
 		     LD(0, rax) LD(1, rbx) LD(2, rcx) LD(3, rdx) LD(4, rbp) LD(5, r8) LD(6, r9) LD(7, r10)
 		     LD(8, r11) LD(9, r12) LD(10, r13) LD(11, r14) LD(12, r15)
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 		     : "D"(regs), "S"(&test_stop)
 		     : "memory", "cc", "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
 		       "r15");
+	/* clang-format on */
 
 	for (i = 0; i < NR_REGS; i++)
 		if (regs[1][i] != V(i))

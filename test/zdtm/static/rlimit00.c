@@ -14,13 +14,10 @@ static const struct {
 	const char *name;
 	rlim_t soft, hard; /* 0: keep */
 } changes[] = {
-	{ RLIMIT_NOFILE, "NOFILE", 512, 4096 },
-	{ RLIMIT_CORE, "CORE", 4096, 0 },
-	{ RLIMIT_STACK, "STACK", 4 << 20, 0 },
-	{ RLIMIT_NPROC, "NPROC", 777, 0 },
-	{ RLIMIT_FSIZE, "FSIZE", 1UL << 30, 1UL << 31 },
-	{ RLIMIT_MSGQUEUE, "MSGQUEUE", 4096, 8192 },
-	{ RLIMIT_SIGPENDING, "SIGPENDING", 1000, 0 },
+    {RLIMIT_NOFILE, "NOFILE", 512, 4096},	   {RLIMIT_CORE, "CORE", 4096, 0},
+    {RLIMIT_STACK, "STACK", 4 << 20, 0},	   {RLIMIT_NPROC, "NPROC", 777, 0},
+    {RLIMIT_FSIZE, "FSIZE", 1UL << 30, 1UL << 31}, {RLIMIT_MSGQUEUE, "MSGQUEUE", 4096, 8192},
+    {RLIMIT_SIGPENDING, "SIGPENDING", 1000, 0},
 };
 
 #define NR_CHANGES (sizeof(changes) / sizeof(changes[0]))

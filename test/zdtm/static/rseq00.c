@@ -49,7 +49,7 @@ static int check_cpu(const char *when)
 
 int main(int argc, char **argv)
 {
-	unsigned int lens[] = { __rseq_size, sizeof(struct rseq), 32 }, len = 0;
+	unsigned int lens[] = {__rseq_size, sizeof(struct rseq), 32}, len = 0;
 	int i, r;
 
 	test_init(argc, argv);

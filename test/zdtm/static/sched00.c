@@ -11,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-	struct sched_param sp = { .sched_priority = 0 };
+	struct sched_param sp = {.sched_priority = 0};
 	int nice_before, policy_before, nice_after, policy_after;
 
 	test_init(argc, argv);

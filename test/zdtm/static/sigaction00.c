@@ -57,14 +57,14 @@ struct disp {
 };
 
 static struct disp table[] = {
-	{ SIGUSR1, h_info, SA_SIGINFO, { SIGUSR2 } },
-	{ SIGUSR2, h_nodefer, SA_RESTART | SA_NODEFER, {} },
-	{ SIGHUP, h_plain, SA_RESETHAND, { SIGQUIT, SIGWINCH } },
-	{ SIGALRM, h_masked, SA_RESTART, { SIGUSR1, SIGINT } },
-	{ 0 /* SIGRTMIN + 3 */, h_info, SA_SIGINFO | SA_RESTART, { SIGCHLD, SIGPIPE, SIGTSTP } },
-	{ SIGPIPE, SIG_IGN, 0, {} },
-	{ SIGQUIT, SIG_DFL, 0, {} },
-	{ SIGWINCH, h_plain, SA_ONSTACK | SA_RESTART, {} },
+    {SIGUSR1, h_info, SA_SIGINFO, {SIGUSR2}},
+    {SIGUSR2, h_nodefer, SA_RESTART | SA_NODEFER, {}},
+    {SIGHUP, h_plain, SA_RESETHAND, {SIGQUIT, SIGWINCH}},
+    {SIGALRM, h_masked, SA_RESTART, {SIGUSR1, SIGINT}},
+    {0 /* SIGRTMIN + 3 */, h_info, SA_SIGINFO | SA_RESTART, {SIGCHLD, SIGPIPE, SIGTSTP}},
+    {SIGPIPE, SIG_IGN, 0, {}},
+    {SIGQUIT, SIG_DFL, 0, {}},
+    {SIGWINCH, h_plain, SA_ONSTACK | SA_RESTART, {}},
 };
 
 #define NR (sizeof(table) / sizeof(table[0]))

@@ -36,7 +36,7 @@ static int run_on_altstack(void)
 
 int main(int argc, char **argv)
 {
-	stack_t ss = { .ss_sp = altstack, .ss_size = ALT_SIZE }, before, after;
+	stack_t ss = {.ss_sp = altstack, .ss_size = ALT_SIZE}, before, after;
 
 	test_init(argc, argv);
 	if (sigaltstack(&ss, NULL)) {

@@ -19,7 +19,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	struct timespec req = { .tv_sec = 10 }, rem;
+	struct timespec req = {.tv_sec = 10}, rem;
 	double start, t0, t1;
 	int ret, sleeps = 0;
 

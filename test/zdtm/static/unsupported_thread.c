@@ -19,7 +19,7 @@ static volatile unsigned long ticks;
 
 static void *worker(void *arg)
 {
-	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
 
 	for (;;) {
 		nanosleep(&ts, NULL);
@@ -30,7 +30,7 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+	struct timespec ts = {.tv_nsec = 200 * 1000 * 1000};
 	sigset_t blk, old;
 	unsigned long t0;
 	pthread_t th;
