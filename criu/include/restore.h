@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * criu restore of a single-threaded task.
+ *
+ *   criu (parent)                          the task (child, same pid as dumped)
+ *   read + check every image
+ *   service fds to high numbers
+ *   map the restorer area, fill its args
+ *   clone3(set_tid = pid)  ------------->  wait for the go-ahead
+ *   PTRACE_SEIZE, go-ahead  ------------>  drop glibc's rseq, fds, cwd/root,
+ *                                          session, umask, personality, comm
+ *                                          jump into the restorer blob:
+ *                                            unmap criu, move vdso, map VMAs,
+ *                                            read pages, PR_SET_MM_MAP, signals,
+ *                                            timers, rlimits, rseq, pending sigs
+ *   SIGSTOP stop  <---------------------  tgkill(self, SIGSTOP)
+ *   PTRACE_SYSCALL over the munmap  ---->  munmap(restorer area)
+ *   SETREGS, SETREGSET xstate, SETSIGMASK
+ *   PTRACE_DETACH  --------------------->  runs the dumped code
+ *   status fd, pidfile; -d: exit 0, else wait and exit with its status
+ */
+#ifndef CR_RESTORE_H
+#define CR_RESTORE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "opts.h"
+
+/* `criu restore`: returns criu's exit code (0, or 1 after saying why). */
+int cr_restore(const struct opts *o);
+
+#ifdef CR_RESTORE_INTERNAL
+
+#include "core.pb-c.h"
+#include "files.h"
+#include "image.h"
+#include "inventory.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "restorer.h"
+
+/* Everything read from the images dir, checked before anything runs. */
+struct rst_images {
+	InventoryEntry *inv;
+	CoreEntry *core;
+	MmEntry *mm;
+	PagemapHead *pmh;
+	PagemapEntry **pme;
+	size_t nr_pme;
+	FdEntry **fds;
+	size_t nr_fds;
+};
+
+/* criu's descriptors the child keeps while it turns into the target. */
+struct rst_svc_fds {
+	int log;	/* a copy of criu's log fd */
+	int dfd;	/* images dir */
+	int pages;	/* pages-N.img, -1 if there are no pages */
+	int exe;	/* the target's executable, for PR_SET_MM_MAP */
+};
+
+struct rst_ctx {
+	const struct opts *o;
+	pid_t pid;			/* the dumped (and restored) pid */
+	int dfd;			/* images dir, criu's own */
+	struct rst_images img;
+	struct rst_svc_fds svc;
+	int go[2];			/* go-ahead pipe: parent writes, child reads */
+	void *area;			/* the restorer area (include/restorer.h) */
+	size_t area_len;
+	struct restorer_args *args;	/* inside the area */
+	pid_t child;			/* 0 until forked */
+	sigset_t saved_mask;
+};
+
+/* restore-images.c */
+int rst_read_images(struct rst_ctx *c);
+void rst_free_images(struct rst_images *img);
+
+/* restore-area.c: service fds, the blob area and its arguments (parent side) */
+int rst_prepare_fds(struct rst_ctx *c);
+void rst_close_fds(struct rst_ctx *c);
+int rst_prepare_area(struct rst_ctx *c);
+void rst_drop_area(struct rst_ctx *c);
+
+/* restore-child.c: runs in the new task, never returns */
+void __attribute__((noreturn)) rst_child(struct rst_ctx *c);
+
+/* restore-ptrace.c: the parent's side of the child's last steps */
+int rst_seize_and_go(struct rst_ctx *c);
+int rst_finish_task(struct rst_ctx *c);
+
+#endif /* CR_RESTORE_INTERNAL */
+
+#endif

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The restorer blob: runs in the freshly forked task, on its own stack inside
+ * the area criu prepared (include/restorer.h), with every signal blocked.
+ * One phase function per step; any failure is written to criu's log and
+ * ends the task with exit_group(1), which criu (tracing us) reports.
+ *
+ * The last step stops the task with SIGSTOP; the instruction after that is
+ * the munmap() of the area the blob runs from. criu steps over it with
+ * PTRACE_SYSCALL and installs registers, FPU state and signal mask.
+ */
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+
+#include "compiler.h"
+#include "syscall.h"
+#include "restorer.h"
+#include "pie-lib.h"
+
+#define SIGSTOP_NR	 19
+#define SIGKILL_NR	 9
+#define TASK_SIZE_MAX	 ((1UL << 47) - PAGE_SIZE)
+#define MAX_RW_CHUNK	 0x7ffff000UL
+
+asm(".section .text.entry,\"ax\"\n"
+    ".globl __blob_entry\n"
+    "__blob_entry:\n"
+    "	call restorer_main\n"
+    "	ud2\n"
+    ".previous\n");
+
+/* ---- logging to criu's log fd --------------------------------------- */
+
+struct blog {
+	char buf[256];
+	unsigned int n;
+};
+
+static void blog_str(struct blog *b, const char *s)
+{
+	while (*s && b->n < sizeof(b->buf) - 1)
+		b->buf[b->n++] = *s++;
+}
+
+static void blog_num(struct blog *b, long v, int hex)
+{
+	char tmp[24];
+	unsigned long u = v;
+	int i = 0;
+
+	if (!hex && v < 0) {
+		blog_str(b, "-");
+		u = -v;
+	}
+	if (hex)
+		blog_str(b, "0x");
+	do {
+		unsigned int d = u % (hex ? 16 : 10);
+
+		tmp[i++] = d < 10 ? '0' + d : 'a' + d - 10;
+		u /= hex ? 16 : 10;
+	} while (u);
+	while (i && b->n < sizeof(b->buf) - 1)
+		b->buf[b->n++] = tmp[--i];
+}
+
+/* "restorer: pid P: <what> <addr>: <ret>\n"; addr printed in hex if non-zero. */
+static void rst_log(const struct restorer_args *a, const char *level, const char *what, uint64_t addr, long ret)
+{
+	struct blog b = { .n = 0 };
+
+	if (a->log_fd < 0)
+		return;
+	blog_str(&b, level);
+	blog_str(&b, "restorer: pid ");
+	blog_num(&b, a->pid, 0);
+	blog_str(&b, ": ");
+	blog_str(&b, what);
+	if (addr) {
+		blog_str(&b, " ");
+		blog_num(&b, addr, 1);
+	}
+	if (ret) {
+		blog_str(&b, ": ");
+		if (ret < 0 && ret > -4096) {
+			blog_str(&b, "errno ");
+			blog_num(&b, -ret, 0);
+		} else {
+			blog_num(&b, ret, 0);
+		}
+	}
+	blog_str(&b, "\n");
+	sys_write(a->log_fd, b.buf, b.n);
+}
+
+static void __noreturn rst_fail(const struct restorer_args *a, const char *what, uint64_t addr, long ret)
+{
+	rst_log(a, "Error: ", what, addr, ret);
+	for (;;)
+		sys_exit_group(1);
+}
+
+static void rst_debug(const struct restorer_args *a, const char *what, uint64_t addr, long val)
+{
+	if (a->log_level >= 4)
+		rst_log(a, "", what, addr, val);
+}
+
+static const void *args_ptr(const struct restorer_args *a, uint64_t off)
+{
+	return (const char *)a + off;
+}
+
+/* ---- phase 1: drop criu's address space ------------------------------ */
+
+struct range {
+	uint64_t start, end;
+};
+
+static unsigned int keep_ranges(const struct restorer_args *a, struct range *r)
+{
+	unsigned int n = 0, i, j;
+
+	r[n++] = (struct range){ a->area_start, a->area_start + a->area_len };
+	for (i = 0; i < a->nr_special; i++)
+		r[n++] = (struct range){ a->special[i].cur_start, a->special[i].cur_start + a->special[i].len };
+	/* insertion sort by start: a handful of entries */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && r[j].start < r[j - 1].start; j--) {
+			struct range t = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	return n;
+}
+
+static void unmap_criu(const struct restorer_args *a)
+{
+	struct range keep[RST_MAX_SPECIAL + 1];
+	unsigned int n = keep_ranges(a, keep), i;
+	uint64_t from = 0;
+	long ret;
+
+	for (i = 0; i <= n; i++) {
+		uint64_t to = i < n ? keep[i].start : TASK_SIZE_MAX;
+
+		if (to > from) {
+			ret = sys_munmap(from, to - from);
+			if (ret)
+				rst_fail(a, "can't unmap criu's memory at", from, ret);
+		}
+		if (i < n && keep[i].end > from)
+			from = keep[i].end;
+	}
+}
+
+/* ---- phase 2: vDSO and vvar to their dumped addresses ---------------- */
+
+static long move_mapping(uint64_t from, uint64_t len, uint64_t to)
+{
+	long ret;
+
+	if (from == to)
+		return 0;
+	ret = sys_mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	return ret == (long)to ? 0 : (ret < 0 ? ret : -22);
+}
+
+static void move_specials(const struct restorer_args *a)
+{
+	uint64_t park = a->scratch_start;
+	uint64_t parked[RST_MAX_SPECIAL];
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < a->nr_special; i++) {
+		const struct rst_special *s = &a->special[i];
+
+		if (!s->dst_start) {
+			ret = sys_munmap(s->cur_start, s->len);
+			if (ret)
+				rst_fail(a, "can't unmap the vdso/vvar at", s->cur_start, ret);
+			continue;
+		}
+		parked[i] = park;
+		ret = move_mapping(s->cur_start, s->len, park);
+		if (ret)
+			rst_fail(a, "can't park the vdso/vvar mapping at", s->cur_start, ret);
+		park += s->len;
+	}
+	for (i = 0; i < a->nr_special; i++) {
+		const struct rst_special *s = &a->special[i];
+
+		if (!s->dst_start)
+			continue;
+		ret = move_mapping(parked[i], s->len, s->dst_start);
+		if (ret)
+			rst_fail(a, "can't move the vdso/vvar mapping to", s->dst_start, ret);
+		rst_debug(a, "moved vdso/vvar to", s->dst_start, 0);
+	}
+}
+
+/* ---- phase 3: the target's mappings and their pages ------------------ */
+
+static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
+{
+	uint64_t len = v->end - v->start;
+	uint32_t prot = v->prot | ((v->flags & RST_VMA_FILL) ? PROT_WRITE : 0);
+	long flags = MAP_FIXED, fd = -1, ret;
+
+	switch (v->kind) {
+	case RST_VMA_ANON:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		if (v->flags & RST_VMA_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+		break;
+	case RST_VMA_ANON_SHARED:
+		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case RST_VMA_FILE_PRIVATE:
+	case RST_VMA_FILE_SHARED:
+		flags |= v->kind == RST_VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		fd = sys_open(args_ptr(a, v->path_off), v->open_flags | O_CLOEXEC, 0);
+		if (fd < 0) {
+			rst_log(a, "Error: ", args_ptr(a, v->path_off), 0, fd);
+			rst_fail(a, "can't open the file of the mapping at", v->start, fd);
+		}
+		break;
+	default:
+		rst_fail(a, "unknown mapping kind at", v->start, v->kind);
+	}
+	ret = sys_mmap(v->start, len, prot, flags, fd, fd < 0 ? 0 : v->pgoff);
+	if (fd >= 0)
+		sys_close(fd);
+	if (ret != (long)v->start)
+		rst_fail(a, "can't map the target's mapping at", v->start, ret);
+}
+
+static void map_vmas(const struct restorer_args *a)
+{
+	const struct rst_vma *v = args_ptr(a, a->vmas_off);
+	unsigned int i;
+
+	for (i = 0; i < a->nr_vmas; i++)
+		map_one_vma(a, &v[i]);
+	rst_debug(a, "mapped the target's mappings", 0, a->nr_vmas);
+}
+
+static void fill_pages(const struct restorer_args *a)
+{
+	const struct rst_pages *p = args_ptr(a, a->pages_off);
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < a->nr_pages; i++) {
+		uint64_t addr = p[i].vaddr, off = p[i].file_off;
+		uint64_t left = p[i].nr_pages * PAGE_SIZE;
+
+		while (left) {
+			ret = sys_pread(a->pages_fd, addr, min_t(uint64_t, left, MAX_RW_CHUNK), off);
+			if (ret <= 0)
+				rst_fail(a, "can't read pages from the pages image into", addr, ret ? ret : -5);
+			addr += ret;
+			off += ret;
+			left -= ret;
+		}
+	}
+	rst_debug(a, "read page runs", 0, a->nr_pages);
+}
+
+static void protect_vmas(const struct restorer_args *a)
+{
+	const struct rst_vma *v = args_ptr(a, a->vmas_off);
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < a->nr_vmas; i++) {
+		if (!(v[i].flags & RST_VMA_FILL) || (v[i].prot & PROT_WRITE))
+			continue;
+		ret = sys_mprotect(v[i].start, v[i].end - v[i].start, v[i].prot);
+		if (ret)
+			rst_fail(a, "can't set the protection of the mapping at", v[i].start, ret);
+	}
+}
+
+/* ---- phase 4: mm fields, signals, timers, limits, thread ------------- */
+
+static void set_mm(const struct restorer_args *a)
+{
+	struct prctl_mm_map map = {
+		.start_code = a->mm.start_code,
+		.end_code = a->mm.end_code,
+		.start_data = a->mm.start_data,
+		.end_data = a->mm.end_data,
+		.start_brk = a->mm.start_brk,
+		.brk = a->mm.brk,
+		.start_stack = a->mm.start_stack,
+		.arg_start = a->mm.arg_start,
+		.arg_end = a->mm.arg_end,
+		.env_start = a->mm.env_start,
+		.env_end = a->mm.env_end,
+		.auxv = (__u64 *)a->mm.auxv,
+		.auxv_size = a->mm.auxv_words * 8,
+		.exe_fd = a->exe_fd,
+	};
+	long ret;
+
+	ret = sys_prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof(map), 0);
+	if (ret)
+		rst_fail(a, "prctl(PR_SET_MM_MAP) refused the dumped mm layout", 0, ret);
+	sys_close(a->exe_fd);
+}
+
+static void set_sigactions(const struct restorer_args *a)
+{
+	unsigned int sig;
+	long ret;
+
+	for (sig = 1; sig <= RST_NSIG; sig++) {
+		if (sig == SIGKILL_NR || sig == SIGSTOP_NR || !(a->sigact_valid & (1ULL << (sig - 1))))
+			continue;
+		ret = sys_rt_sigaction(sig, &a->sigact[sig - 1], 0, 8);
+		if (ret)
+			rst_fail(a, "can't restore the action of signal", 0, sig);
+	}
+}
+
+struct k_itimerval {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+static void set_itimers(const struct restorer_args *a)
+{
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < 3; i++) {
+		const struct rst_itimer *t = &a->itimer[i];
+		struct k_itimerval v = { t->isec, t->iusec, t->vsec, t->vusec };
+
+		if (!t->set)
+			continue;
+		ret = sys_setitimer(t->which, &v, 0);
+		if (ret)
+			rst_fail(a, "can't restore interval timer", 0, ret);
+	}
+}
+
+struct k_stack {
+	uint64_t sp;
+	int32_t flags;
+	int32_t pad;
+	uint64_t size;
+};
+
+static void set_sigaltstack(const struct restorer_args *a)
+{
+	struct k_stack ss = { a->sas_sp, (int32_t)a->sas_flags, 0, a->sas_size };
+	long ret;
+
+	if (!a->has_sas)
+		return;
+	ret = sys_sigaltstack(&ss, 0);
+	if (ret)
+		rst_fail(a, "can't restore the alternate signal stack at", a->sas_sp, ret);
+}
+
+struct k_rlimit {
+	uint64_t cur, max;
+};
+
+static void set_rlimits(const struct restorer_args *a)
+{
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < a->nr_rlimits; i++) {
+		const struct rst_rlimit *r = &a->rlimit[i];
+		struct k_rlimit nl = { r->cur, r->max }, old;
+
+		ret = sys_call4(__NR_prlimit64, 0, r->resource, &nl, &old);
+		if (ret != -EPERM) /* only raising a hard limit needs care */
+			goto check;
+		rst_log(a, "Warn: ", "can't raise the hard limit of rlimit", 0, r->resource);
+		nl.max = old.max;
+		if (nl.cur > nl.max)
+			nl.cur = nl.max;
+		ret = sys_call4(__NR_prlimit64, 0, r->resource, &nl, 0);
+check:
+		if (ret)
+			rst_fail(a, "can't restore rlimit", 0, r->resource);
+	}
+}
+
+static void set_thread(const struct restorer_args *a)
+{
+	long ret;
+
+	if (a->has_clear_tid)
+		sys_set_tid_address(a->clear_tid_addr);
+	if (!a->has_rseq)
+		return;
+	ret = sys_rseq(a->rseq_ptr, a->rseq_len, 0, a->rseq_sig);
+	if (ret)
+		rst_fail(a, "can't register rseq at", a->rseq_ptr, ret);
+}
+
+static void queue_pending(const struct restorer_args *a)
+{
+	const struct rst_siginfo *s = args_ptr(a, a->siginfo_off);
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < a->nr_siginfo; i++) {
+		int sig = *(const int32_t *)s[i].info;
+
+		if (s[i].shared)
+			ret = sys_call3(__NR_rt_sigqueueinfo, a->pid, sig, s[i].info);
+		else
+			ret = sys_rt_tgsigqueueinfo(a->pid, a->pid, sig, s[i].info);
+		if (ret)
+			rst_fail(a, "can't queue pending signal", 0, sig);
+	}
+}
+
+static void close_service_fds(const struct restorer_args *a)
+{
+	unsigned int i;
+
+	rst_debug(a, "done, handing over to criu", 0, 0);
+	for (i = 0; i < a->nr_svc_fds; i++)
+		sys_close(a->svc_fds[i]);
+}
+
+/*
+ * Stop for criu, then unmap the area we run from. Nothing runs after the
+ * munmap: criu installs the final registers at its syscall-exit stop.
+ */
+static void __noreturn finish(const struct restorer_args *a)
+{
+	register long base asm("r12") = a->area_start;
+	register long len asm("r13") = a->area_len;
+
+	asm volatile("mov %[tgkill], %%eax\n\t"
+		     "syscall\n\t"
+		     "mov %%r12, %%rdi\n\t"
+		     "mov %%r13, %%rsi\n\t"
+		     "mov %[munmap], %%eax\n\t"
+		     "syscall\n\t"
+		     "ud2\n\t"
+		     :
+		     : "D"((long)a->pid), "S"((long)a->pid), "d"((long)SIGSTOP_NR), "r"(base), "r"(len),
+		       [tgkill] "i"(__NR_tgkill), [munmap] "i"(__NR_munmap)
+		     : "rax", "rcx", "r11", "memory");
+	__builtin_unreachable();
+}
+
+void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
+{
+	if (a->magic != RST_MAGIC || a->version != RST_VERSION)
+		sys_exit_group(2);
+	unmap_criu(a);
+	move_specials(a);
+	map_vmas(a);
+	fill_pages(a);
+	protect_vmas(a);
+	set_mm(a);
+	set_sigactions(a);
+	set_itimers(a);
+	set_sigaltstack(a);
+	set_rlimits(a);
+	set_thread(a);
+	queue_pending(a);
+	close_service_fds(a);
+	finish(a);
+}

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore, step two (in criu, before the fork): the service descriptors at
+ * high numbers, and the restorer area (include/restorer.h) placed in a hole
+ * that is free both in criu and in the target, with the blob and all of its
+ * arguments in it. The child inherits both as they are.
+ */
+#define LOG_PREFIX "restore: "
+#define CR_RESTORE_INTERNAL
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore.h"
+#include "util.h"
+#include "../pie/restorer-blob.h"
+
+#define TASK_SIZE_MAX  ((1ULL << 47) - PAGE_SIZE)
+#define LOWEST_AREA    (1ULL << 32)
+#define AREA_GAP       (4ULL << 20)	/* keep clear of growsdown stacks' guard gaps */
+
+/* ---- service descriptors -------------------------------------------- */
+
+/* Move @fd (which we own) to a free number above @above; closes @fd. */
+static int svc_fd_high(int fd, int above, const char *what)
+{
+	struct rlimit rl;
+	int limit = 1 << 20, nfd;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)limit)
+		limit = rl.rlim_cur;
+	nfd = move_fd_high(fd, limit);
+	if (nfd < 0) {
+		pr_perror("can't move the %s descriptor out of the target's way", what);
+		close(fd);
+		return -1;
+	}
+	if (nfd <= above) {
+		pr_err("no free descriptor above the target's highest fd %d for the %s (limit %d)\n", above, what,
+		       limit);
+		close(nfd);
+		return -1;
+	}
+	return nfd;
+}
+
+static int open_pages(struct rst_ctx *c, int above)
+{
+	char name[64];
+	int fd;
+
+	if (!c->img.pmh->nr_pages)
+		return -1;
+	img_name(IMG_PAGES, c->img.pmh->pages_id, name, sizeof(name));
+	fd = openat(c->dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open %s", name);
+		return -2;
+	}
+	return svc_fd_high(fd, above, "pages image");
+}
+
+int rst_prepare_fds(struct rst_ctx *c)
+{
+	int above = fd_entries_max(c->img.fds, c->img.nr_fds), fd;
+
+	if (above < 2)
+		above = 2;
+	fd = fcntl(log_get_fd(), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || (c->svc.log = svc_fd_high(fd, above, "log")) < 0)
+		return -1;
+	fd = fcntl(c->dfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || (c->svc.dfd = svc_fd_high(fd, above, "images dir")) < 0)
+		return -1;
+	c->svc.pages = open_pages(c, above);
+	if (c->svc.pages < -1)
+		return -1;
+	fd = open(c->img.mm->exe_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("can't open the executable %s", c->img.mm->exe_path);
+		return -1;
+	}
+	c->svc.exe = svc_fd_high(fd, above, "executable");
+	if (c->svc.exe < 0)
+		return -1;
+	pr_debug("service fds: log %d, images %d, pages %d, exe %d (target's highest fd %d)\n", c->svc.log,
+		 c->svc.dfd, c->svc.pages, c->svc.exe, above);
+	return 0;
+}
+
+void rst_close_fds(struct rst_ctx *c)
+{
+	int *fds[] = { &c->svc.log, &c->svc.dfd, &c->svc.pages, &c->svc.exe };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* ---- planning the area ---------------------------------------------- */
+
+struct range {
+	uint64_t start, end;
+};
+
+struct own_special {
+	char name[16];
+	uint64_t start, len;
+};
+
+/* What the area is sized and placed from. */
+struct area_plan {
+	struct range *busy;	/* criu's and the target's mappings */
+	size_t nr_busy, cap_busy;
+	struct own_special own[RST_MAX_SPECIAL];	/* criu's [vdso], [vvar]... */
+	unsigned int nr_own;
+	size_t nr_vmas, nr_runs, nr_siginfo, strings;
+	uint64_t blob_len, args_len, scratch_len;
+};
+
+static int plan_busy(struct area_plan *p, uint64_t start, uint64_t end)
+{
+	if (p->nr_busy == p->cap_busy) {
+		size_t cap = p->cap_busy * 2 + 64;
+		struct range *n = xrealloc(p->busy, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		p->busy = n;
+		p->cap_busy = cap;
+	}
+	p->busy[p->nr_busy++] = (struct range){ start, end };
+	return 0;
+}
+
+static bool is_special_name(const char *name)
+{
+	return !strcmp(name, "[vdso]") || !strcmp(name, "[vvar]") || !strcmp(name, "[vvar_vclock]");
+}
+
+static int own_special(struct area_plan *p, const char *name, uint64_t start, uint64_t end)
+{
+	struct own_special *s;
+
+	if (p->nr_own == RST_MAX_SPECIAL) {
+		pr_err("/proc/self/maps: too many vdso/vvar mappings\n");
+		return -1;
+	}
+	s = &p->own[p->nr_own++];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->start = start;
+	s->len = end - start;
+	p->scratch_len += s->len;
+	return 0;
+}
+
+/* criu's own mappings: busy; its vDSO-like ones are kept and moved. */
+static int scan_own_maps(struct area_plan *p)
+{
+	char *text = read_file("/proc/self/maps", NULL), *line, *save = NULL;
+	unsigned long long start, end;
+	int ret = -1, pos;
+
+	if (!text) {
+		pr_perror("can't read /proc/self/maps");
+		return -1;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		pos = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &start, &end, &pos) != 2) {
+			pr_err("/proc/self/maps: can't parse \"%s\"\n", line);
+			goto out;
+		}
+		if (start >= TASK_SIZE_MAX)	/* [vsyscall] */
+			continue;
+		if (pos && is_special_name(line + pos) && own_special(p, line + pos, start, end))
+			goto out;
+		if (plan_busy(p, start, end))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	return ret;
+}
+
+static bool vma_is_special(const VmaEntry *v)
+{
+	return v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL;
+}
+
+static int plan_target(const struct rst_ctx *c, struct area_plan *p)
+{
+	const MmEntry *mm = c->img.mm;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (v->kind == VMA_KIND__VMA_VSYSCALL)
+			continue;
+		if (plan_busy(p, v->start, v->end))
+			return -1;
+		if (vma_is_special(v))
+			continue;
+		p->nr_vmas++;
+		if (v->path)
+			p->strings += strlen(v->path) + 1;
+	}
+	p->nr_runs = c->img.nr_pme + p->nr_vmas;
+	p->nr_siginfo = c->img.core->thread->n_pending;
+	p->blob_len = ALIGN_UP((uint64_t)restorer_blob.mem_size, PAGE_SIZE);
+	p->args_len = ALIGN_UP(sizeof(struct restorer_args) + p->nr_vmas * sizeof(struct rst_vma) +
+				       p->nr_runs * sizeof(struct rst_pages) +
+				       p->nr_siginfo * sizeof(struct rst_siginfo) + p->strings + 1,
+			       PAGE_SIZE);
+	return 0;
+}
+
+static int range_cmp(const void *x, const void *y)
+{
+	const struct range *a = x, *b = y;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* The highest address where @len bytes fit clear of every busy range. */
+static uint64_t find_hole(struct area_plan *p, uint64_t len)
+{
+	uint64_t top = TASK_SIZE_MAX - AREA_GAP;
+	struct range *r = p->busy;
+	size_t i, n = 0;
+
+	qsort(r, p->nr_busy, sizeof(*r), range_cmp);
+	for (i = 0; i < p->nr_busy; i++) {	/* merge, padding each by AREA_GAP */
+		uint64_t s = r[i].start > AREA_GAP ? r[i].start - AREA_GAP : 0;
+		uint64_t e = r[i].end + AREA_GAP;
+
+		if (n && s <= r[n - 1].end) {
+			if (e > r[n - 1].end)
+				r[n - 1].end = e;
+			continue;
+		}
+		r[n++] = (struct range){ s, e };
+	}
+	for (i = n; i-- > 0;) {
+		if (r[i].end < top && top - r[i].end >= len)
+			return top - len;
+		if (r[i].start < top)
+			top = r[i].start;
+	}
+	return top >= LOWEST_AREA + len ? top - len : 0;
+}
+
+/* ---- filling the arguments ------------------------------------------ */
+
+static int fill_specials(const struct rst_ctx *c, const struct area_plan *p, struct restorer_args *a)
+{
+	const MmEntry *mm = c->img.mm;
+	unsigned int k;
+
+	a->nr_special = p->nr_own;
+	for (k = 0; k < p->nr_own; k++)
+		a->special[k] = (struct rst_special){ p->own[k].start, p->own[k].len, 0 };
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (v->kind != VMA_KIND__VMA_VDSO && v->kind != VMA_KIND__VMA_VVAR)
+			continue;
+		for (k = 0; k < p->nr_own; k++)
+			if (!a->special[k].dst_start && !strcmp(p->own[k].name, v->name))
+				break;
+		if (k == p->nr_own) {
+			pr_err("the task had %s at %#llx, but this kernel maps none: can't restore it here\n", v->name,
+			       (unsigned long long)v->start);
+			return -1;
+		}
+		if (p->own[k].len != v->end - v->start) {
+			pr_err("%s is %llu bytes here but was %llu bytes at dump: the kernel differs\n", v->name,
+			       (unsigned long long)p->own[k].len, (unsigned long long)(v->end - v->start));
+			return -1;
+		}
+		a->special[k].dst_start = v->start;
+	}
+	return 0;
+}
+
+static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t *str_off)
+{
+	struct rst_vma *out = (void *)((char *)a + a->vmas_off);
+	const MmEntry *mm = c->img.mm;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		struct rst_vma *r;
+
+		if (vma_is_special(v))
+			continue;
+		r = &out[a->nr_vmas++];
+		*r = (struct rst_vma){ .start = v->start, .end = v->end, .pgoff = v->pgoff, .prot = v->prot,
+				       .kind = v->kind, .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY };
+		if (v->has_growsdown && v->growsdown)
+			r->flags |= RST_VMA_GROWSDOWN;
+		if (v->path) {
+			strcpy((char *)a + *str_off, v->path);
+			r->path_off = *str_off;
+			*str_off += strlen(v->path) + 1;
+		}
+	}
+}
+
+/* Cut @e's pages at mapping boundaries; mark the mappings to be filled. */
+static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t off, uint32_t *first_vma)
+{
+	struct rst_vma *v = (void *)((char *)a + a->vmas_off);
+	struct rst_pages *runs = (void *)((char *)a + a->pages_off);
+	uint64_t s = e->vaddr, end = s + (uint64_t)e->nr_pages * PAGE_SIZE;
+	uint32_t k;
+
+	while (*first_vma < a->nr_vmas && v[*first_vma].end <= s)
+		(*first_vma)++;
+	for (k = *first_vma; k < a->nr_vmas && v[k].start < end; k++) {
+		uint64_t ss = max_t(uint64_t, s, v[k].start), ee = min_t(uint64_t, end, v[k].end);
+
+		if (v[k].kind == RST_VMA_FILE_SHARED) {
+			pr_debug("pages %#llx-%#llx are in a shared file mapping: the file has them\n",
+				 (unsigned long long)ss, (unsigned long long)ee);
+			continue;
+		}
+		runs[a->nr_pages++] = (struct rst_pages){ ss, (ee - ss) / PAGE_SIZE, off + (ss - s) };
+		v[k].flags |= RST_VMA_FILL;
+	}
+}
+
+static void fill_pages(const struct rst_ctx *c, struct restorer_args *a)
+{
+	uint64_t off = 0;
+	uint32_t first_vma = 0;
+
+	for (size_t i = 0; i < c->img.nr_pme; i++) {
+		const PagemapEntry *e = c->img.pme[i];
+
+		if (!(e->flags & PAGEMAP_FLAGS__PE_PRESENT))
+			continue;
+		add_runs(a, e, off, &first_vma);
+		off += (uint64_t)e->nr_pages * PAGE_SIZE;
+	}
+}
+
+static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
+{
+	const TaskCoreEntry *tc = c->img.core->tc;
+	const ThreadCoreEntry *th = c->img.core->thread;
+	struct rst_siginfo *si = (void *)((char *)a + a->siginfo_off);
+
+	for (size_t i = 0; i < tc->n_sigactions; i++) {
+		const SigactionEntry *s = tc->sigactions[i];
+
+		a->sigact[s->sig - 1] = (struct rst_sigaction){ s->handler, s->flags, s->restorer, s->mask };
+		a->sigact_valid |= 1ULL << (s->sig - 1);
+	}
+	for (size_t i = 0; i < th->n_pending; i++) {
+		memcpy(si[i].info, th->pending[i]->siginfo.data, sizeof(si[i].info));
+		si[i].shared = th->pending[i]->shared;
+	}
+	a->nr_siginfo = th->n_pending;
+	if (th->sas) {
+		a->has_sas = 1;
+		a->sas_sp = th->sas->sp;
+		a->sas_size = th->sas->size;
+		a->sas_flags = th->sas->flags;
+	}
+}
+
+static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
+{
+	const TaskCoreEntry *tc = c->img.core->tc;
+	const ThreadCoreEntry *th = c->img.core->thread;
+	const MmEntry *mm = c->img.mm;
+
+	for (size_t i = 0; i < tc->n_itimers; i++) {
+		const ItimerEntry *t = tc->itimers[i];
+
+		a->itimer[t->which] = (struct rst_itimer){ t->which, 1, t->isec, t->iusec, t->vsec, t->vusec };
+	}
+	for (size_t i = 0; i < tc->n_rlimits; i++)
+		a->rlimit[a->nr_rlimits++] =
+			(struct rst_rlimit){ tc->rlimits[i]->resource, 0, tc->rlimits[i]->cur, tc->rlimits[i]->max };
+	if (th->rseq) {
+		a->has_rseq = 1;
+		a->rseq_ptr = th->rseq->ptr;
+		a->rseq_len = th->rseq->len;
+		a->rseq_sig = th->rseq->sig;
+	}
+	a->has_clear_tid = th->has_clear_tid_addr;
+	a->clear_tid_addr = th->clear_tid_addr;
+	a->mm = (struct rst_mm){ mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk,
+				 mm->brk,	 mm->start_stack, mm->arg_start, mm->arg_end, mm->env_start,
+				 mm->env_end };
+	pr_debug("mm: code %#llx-%#llx data %#llx-%#llx brk %#llx-%#llx stack %#llx args %#llx-%#llx env %#llx-%#llx\n",
+		 (unsigned long long)mm->start_code, (unsigned long long)mm->end_code,
+		 (unsigned long long)mm->start_data, (unsigned long long)mm->end_data,
+		 (unsigned long long)mm->start_brk, (unsigned long long)mm->brk, (unsigned long long)mm->start_stack,
+		 (unsigned long long)mm->arg_start, (unsigned long long)mm->arg_end,
+		 (unsigned long long)mm->env_start, (unsigned long long)mm->env_end);
+	if (mm->n_auxv)
+		memcpy(a->mm.auxv, mm->auxv, mm->n_auxv * sizeof(uint64_t));
+	a->mm.auxv_words = mm->n_auxv;
+}
+
+static int fill_args(struct rst_ctx *c, const struct area_plan *p)
+{
+	struct restorer_args *a = c->args;
+	uint64_t str_off;
+
+	a->magic = RST_MAGIC;
+	a->version = RST_VERSION;
+	a->area_start = (uint64_t)c->area;
+	a->area_len = c->area_len;
+	a->scratch_start = a->area_start + p->blob_len + p->args_len + RST_STACK_SIZE;
+	a->pid = c->pid;
+	a->log_fd = c->svc.log;
+	a->log_level = log_get_level();
+	a->pages_fd = c->svc.pages;
+	a->exe_fd = c->svc.exe;
+	a->svc_fds[a->nr_svc_fds++] = c->svc.log;
+	if (c->svc.pages >= 0)
+		a->svc_fds[a->nr_svc_fds++] = c->svc.pages;
+	a->vmas_off = sizeof(*a);
+	a->pages_off = a->vmas_off + p->nr_vmas * sizeof(struct rst_vma);
+	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);
+	str_off = a->siginfo_off + p->nr_siginfo * sizeof(struct rst_siginfo);
+	if (fill_specials(c, p, a))
+		return -1;
+	fill_vmas(c, a, &str_off);
+	fill_pages(c, a);
+	fill_signals(c, a);
+	fill_task(c, a);
+	return 0;
+}
+
+/* ---- the area -------------------------------------------------------- */
+
+static int map_area(struct rst_ctx *c, struct area_plan *p)
+{
+	uint64_t len = p->blob_len + p->args_len + RST_STACK_SIZE + ALIGN_UP(p->scratch_len, PAGE_SIZE);
+	uint64_t addr = find_hole(p, len);
+	void *area;
+
+	if (!addr) {
+		pr_err("no hole of %llu bytes free both in criu and in the task's layout\n", (unsigned long long)len);
+		return -1;
+	}
+	area = mmap((void *)addr, len, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (area == MAP_FAILED) {
+		pr_perror("can't map the restorer area at %#llx (%llu bytes)", (unsigned long long)addr,
+			  (unsigned long long)len);
+		return -1;
+	}
+	if ((uint64_t)area != addr) {	/* old kernels ignore MAP_FIXED_NOREPLACE */
+		pr_err("the restorer area landed at %p, not at %#llx\n", area, (unsigned long long)addr);
+		munmap(area, len);
+		return -1;
+	}
+	c->area = area;
+	c->area_len = len;
+	memcpy(area, restorer_blob.image, restorer_blob.size);
+	c->args = (struct restorer_args *)((char *)area + p->blob_len);
+	pr_debug("restorer area %#llx-%#llx: blob %llu, args %llu, stack %u, scratch %llu bytes\n",
+		 (unsigned long long)addr, (unsigned long long)(addr + len), (unsigned long long)p->blob_len,
+		 (unsigned long long)p->args_len, RST_STACK_SIZE, (unsigned long long)p->scratch_len);
+	return 0;
+}
+
+int rst_prepare_area(struct rst_ctx *c)
+{
+	struct area_plan p = {};
+	int ret = -1;
+
+	if (scan_own_maps(&p) || plan_target(c, &p) || map_area(c, &p) || fill_args(c, &p))
+		goto out;
+	ret = 0;
+out:
+	free(p.busy);
+	return ret;
+}
+
+void rst_drop_area(struct rst_ctx *c)
+{
+	if (c->area)
+		munmap(c->area, c->area_len);
+	c->area = NULL;
+	c->args = NULL;
+}

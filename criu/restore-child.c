@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore, step three: the new task (a copy of criu with the dumped pid)
+ * sets up what is easiest done with libc, then jumps into the restorer blob
+ * that criu prepared in the area it inherited. Every signal stays blocked
+ * from the fork on; failures here exit(1) after logging, criu reports it.
+ */
+#define LOG_PREFIX "restore: "
+#define CR_RESTORE_INTERNAL
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore.h"
+#include "util.h"
+
+static int wait_go(struct rst_ctx *c)
+{
+	char go;
+
+	close(c->go[1]);
+	if (read(c->go[0], &go, 1) != 1) {
+		/* criu gave up (and logged why) or died */
+		return -1;
+	}
+	close(c->go[0]);
+	return 0;
+}
+
+/*
+ * glibc registered an rseq area in criu's TLS, which is about to be
+ * unmapped; the kernel would write into it on every preemption.
+ */
+static int drop_glibc_rseq(void)
+{
+	unsigned int sizes[] = { __rseq_size, 32 };
+	char *tp;
+	long ret = -1;
+
+	if (!__rseq_size)
+		return 0;
+	asm("mov %%fs:0, %0" : "=r"(tp));
+	for (size_t i = 0; i < ARRAY_SIZE(sizes) && ret; i++)
+		ret = syscall(SYS_rseq, tp + __rseq_offset, sizes[i], RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+	if (ret) {
+		pr_perror("can't unregister glibc's rseq area");
+		return -1;
+	}
+	return 0;
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Close everything of criu's but 0-2 (--shell-job takes the tty from them) and the service fds. */
+static int close_criu_fds(const struct rst_ctx *c)
+{
+	int keep[] = { c->svc.log, c->svc.dfd, c->svc.pages, c->svc.exe };
+	unsigned int from = 3;
+
+	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), svc_cmp);
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		if (keep[i] < 0)
+			continue;
+		if ((unsigned int)keep[i] > from && close_range(from, keep[i] - 1, 0))
+			goto err;
+		from = keep[i] + 1;
+	}
+	if (close_range(from, ~0U, 0))
+		goto err;
+	return 0;
+err:
+	pr_perror("can't close criu's descriptors");
+	return -1;
+}
+
+static bool target_has_fd(const struct rst_ctx *c, unsigned int fd)
+{
+	for (size_t i = 0; i < c->img.nr_fds; i++)
+		if (c->img.fds[i]->fd == fd)
+			return true;
+	return false;
+}
+
+static int child_files(struct rst_ctx *c)
+{
+	if (close_criu_fds(c) || restore_fds(c->img.fds, c->img.nr_fds, c->o))
+		return -1;
+	for (unsigned int fd = 0; fd < 3; fd++)
+		if (!target_has_fd(c, fd))
+			close(fd);
+	if (restore_fs(c->svc.dfd, c->pid))
+		return -1;
+	close(c->svc.dfd);
+	return 0;
+}
+
+static int child_session(const struct rst_ctx *c)
+{
+	const TaskCoreEntry *tc = c->img.core->tc;
+
+	if ((pid_t)tc->sid == c->pid) {
+		if (setsid() < 0) {
+			pr_perror("can't start the task's session");
+			return -1;
+		}
+	} else if ((pid_t)tc->pgid == c->pid) {
+		if (setpgid(0, 0)) {
+			pr_perror("can't make the task's process group");
+			return -1;
+		}
+	} else if (!c->o->shell_job) {
+		pr_warn("pid %d: its session %u and group %u were not its own; it joins criu's\n", c->pid, tc->sid,
+			tc->pgid);
+	}
+	return 0;
+}
+
+static int child_misc(const struct rst_ctx *c)
+{
+	const TaskCoreEntry *tc = c->img.core->tc;
+	const char *comm = c->img.core->thread->comm ? c->img.core->thread->comm : tc->comm;
+
+	umask(tc->umask);
+	if (personality(tc->personality) < 0) {
+		pr_perror("can't set personality %#x", tc->personality);
+		return -1;
+	}
+	if (prctl(PR_SET_NAME, comm, 0, 0, 0)) {
+		pr_perror("can't set the task's name to %s", comm);
+		return -1;
+	}
+	return 0;
+}
+
+/* Onto the blob's stack and into the blob; criu's memory is gone after that. */
+static void __attribute__((noreturn)) jump_to_blob(struct rst_ctx *c)
+{
+	uint64_t sp = c->args->scratch_start;	/* top of the blob's stack, page aligned */
+
+	pr_debug("pid %d: jumping into the restorer at %p\n", c->pid, c->area);
+	asm volatile("mov %0, %%rsp\n\t"
+		     "xor %%ebp, %%ebp\n\t"
+		     "jmp *%1\n\t"
+		     :
+		     : "r"(sp), "r"(c->area), "D"(c->args)
+		     : "memory");
+	__builtin_unreachable();
+}
+
+void rst_child(struct rst_ctx *c)
+{
+	log_set_fd_at(c->svc.log);
+	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c))
+		_exit(1);
+	jump_to_blob(c);
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Restore, step four (in criu): trace the new task from its first
+ * instruction on, and when the restorer stops itself with SIGSTOP, step it
+ * over the munmap() of the restorer area and install what only a tracer can
+ * set at that point: all registers, the extended FPU state and the signal
+ * mask. Then let it go.
+ */
+#define LOG_PREFIX "restore: "
+#define CR_RESTORE_INTERNAL
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore.h"
+
+#define ERESTARTSYS		512
+#define ERESTARTNOINTR		513
+#define ERESTARTNOHAND		514
+#define ERESTART_RESTARTBLOCK	516
+#define XSTATE_MAX		(1 << 16)
+
+int rst_seize_and_go(struct rst_ctx *c)
+{
+	if (ptrace(PTRACE_SEIZE, c->child, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) {
+		pr_perror("can't trace the new task %d", c->child);
+		return -1;
+	}
+	if (write(c->go[1], "g", 1) != 1) {
+		pr_perror("can't start the new task %d", c->child);
+		return -1;
+	}
+	close(c->go[1]);
+	c->go[1] = -1;
+	return 0;
+}
+
+/* Print where the task stopped unexpectedly, e.g. a fault in the restorer. */
+static void report_stop(const struct rst_ctx *c, int status, const char *expected)
+{
+	uint64_t base = (uint64_t)c->area, end = base + c->area_len;
+	struct user_regs_struct r;
+	siginfo_t si = {};
+	char where[96] = "";
+
+	ptrace(PTRACE_GETSIGINFO, c->child, 0, &si);
+	if (!ptrace(PTRACE_GETREGS, c->child, 0, &r)) {
+		if (r.rip >= base && r.rip < end)
+			snprintf(where, sizeof(where), ", rip %#llx = restorer+%#llx", r.rip, r.rip - base);
+		else
+			snprintf(where, sizeof(where), ", rip %#llx (outside the restorer)", r.rip);
+	}
+	pr_err("pid %d: stopped by signal %d (%s, event %d, si_code %d, si_addr %p%s) while waiting for %s\n",
+	       c->child, WSTOPSIG(status), strsignal(WSTOPSIG(status) & 0x7f), status >> 16, si.si_code, si.si_addr,
+	       where, expected);
+}
+
+/* Wait for the next stop; a stop other than @want (status >> 8) is an error. */
+static int wait_stop(const struct rst_ctx *c, int want, const char *what)
+{
+	int status;
+
+	if (waitpid(c->child, &status, __WALL) != c->child) {
+		pr_perror("can't wait for the new task %d", c->child);
+		return -1;
+	}
+	if (WIFEXITED(status)) {
+		pr_err("pid %d: the restore failed inside the new task (exit code %d, see the log above)\n", c->child,
+		       WEXITSTATUS(status));
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		pr_err("pid %d: the new task was killed by signal %d (%s) during restore\n", c->child,
+		       WTERMSIG(status), strsignal(WTERMSIG(status)));
+		return -1;
+	}
+	if ((status >> 8) != want) {
+		report_stop(c, status, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The restorer's own tgkill(SIGSTOP), not one from someone else. */
+static int wait_restorer_done(const struct rst_ctx *c)
+{
+	siginfo_t si;
+
+	if (wait_stop(c, SIGSTOP, "the restorer to finish"))
+		return -1;
+	if (ptrace(PTRACE_GETSIGINFO, c->child, 0, &si)) {
+		pr_perror("pid %d: can't read the stop signal", c->child);
+		return -1;
+	}
+	if (si.si_code != SI_TKILL || si.si_pid != c->child) {
+		pr_err("pid %d: stopped by a SIGSTOP from pid %d, not by the restorer\n", c->child, si.si_pid);
+		return -1;
+	}
+	return 0;
+}
+
+static int syscall_stop(const struct rst_ctx *c, struct user_regs_struct *r, const char *what)
+{
+	if (ptrace(PTRACE_SYSCALL, c->child, 0, 0)) {
+		pr_perror("pid %d: can't resume to the %s", c->child, what);
+		return -1;
+	}
+	if (wait_stop(c, SIGTRAP | 0x80, what))
+		return -1;
+	if (ptrace(PTRACE_GETREGS, c->child, 0, r)) {
+		pr_perror("pid %d: can't read registers", c->child);
+		return -1;
+	}
+	return 0;
+}
+
+/* The restorer's last instruction is munmap(area): let it run, stop after it. */
+static int step_over_munmap(const struct rst_ctx *c)
+{
+	struct user_regs_struct r;
+
+	if (syscall_stop(c, &r, "entry of the restorer's munmap"))
+		return -1;
+	if (r.orig_rax != __NR_munmap || r.rdi != (uint64_t)c->area || r.rsi != c->area_len) {
+		pr_err("pid %d: expected munmap(%p, %zu), got syscall %lld(%#llx, %#llx)\n", c->child, c->area,
+		       c->area_len, r.orig_rax, r.rdi, r.rsi);
+		return -1;
+	}
+	if (syscall_stop(c, &r, "exit of the restorer's munmap"))
+		return -1;
+	if (r.rax) {
+		pr_err("pid %d: can't unmap the restorer area: errno %lld\n", c->child, -(long long)r.rax);
+		return -1;
+	}
+	return 0;
+}
+
+static void regs_from_image(const X86RegsEntry *e, struct user_regs_struct *r)
+{
+	*r = (struct user_regs_struct){
+		.r15 = e->r15, .r14 = e->r14, .r13 = e->r13, .r12 = e->r12, .rbp = e->bp,	.rbx = e->bx,
+		.r11 = e->r11, .r10 = e->r10, .r9 = e->r9,   .r8 = e->r8,   .rax = e->ax,	.rcx = e->cx,
+		.rdx = e->dx,  .rsi = e->si,  .rdi = e->di,  .orig_rax = e->orig_ax,		.rip = e->ip,
+		.cs = e->cs,   .eflags = e->flags,	     .rsp = e->sp,  .ss = e->ss,	.fs_base = e->fs_base,
+		.gs_base = e->gs_base,	      .ds = e->ds,   .es = e->es,   .fs = e->fs,	.gs = e->gs,
+	};
+}
+
+/*
+ * A task frozen in an interrupted syscall has rax = -ERESTART*. The kernel
+ * restarts syscalls only when it delivers a signal on the way out, and after
+ * registers are replaced at a syscall-exit stop it would act on whatever we
+ * wrote. So restart by hand (rax = the syscall, rip back over `syscall`;
+ * RESTART_RESTARTBLOCK re-runs the original call with its original
+ * arguments, its restart block is gone) and set orig_rax = -1 so the kernel
+ * does no restart logic of its own on top.
+ */
+static void fix_restart(const struct rst_ctx *c, struct user_regs_struct *r)
+{
+	long long ax = (long long)r->rax, nr = (long long)r->orig_rax;
+
+	if (nr >= 0 && (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND ||
+			ax == -ERESTART_RESTARTBLOCK)) {
+		pr_info("pid %d: restarting its interrupted syscall %lld (was %lld)\n", c->pid, nr, ax);
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+	}
+	r->orig_rax = -1;
+}
+
+static int install_xstate(const struct rst_ctx *c)
+{
+	const ProtobufCBinaryData *xs = &c->img.core->thread->xsave;
+	void *buf = malloc(XSTATE_MAX);
+	struct iovec iov = { buf, XSTATE_MAX };
+	int ret = -1;
+
+	if (!buf) {
+		pr_err("out of memory\n");
+		return -1;
+	}
+	if (ptrace(PTRACE_GETREGSET, c->child, NT_X86_XSTATE, &iov)) {
+		pr_perror("pid %d: can't read the xsave area size", c->child);
+		goto out;
+	}
+	if (iov.iov_len != xs->len) {
+		pr_err("core-%d.img: xsave area of %zu bytes, this CPU's is %zu: dumped on a different CPU?\n", c->pid,
+		       xs->len, iov.iov_len);
+		goto out;
+	}
+	iov = (struct iovec){ xs->data, xs->len };
+	if (ptrace(PTRACE_SETREGSET, c->child, NT_X86_XSTATE, &iov)) {
+		pr_perror("pid %d: the kernel refused the dumped xsave area", c->child);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+static int install_state(const struct rst_ctx *c)
+{
+	const ThreadCoreEntry *th = c->img.core->thread;
+	uint64_t mask = th->blk_sigset;
+	struct user_regs_struct r;
+
+	regs_from_image(th->regs, &r);
+	fix_restart(c, &r);
+	if (ptrace(PTRACE_SETREGS, c->child, 0, &r)) {
+		pr_perror("pid %d: the kernel refused the dumped registers (rip %#llx)", c->child, r.rip);
+		return -1;
+	}
+	if (install_xstate(c))
+		return -1;
+	if (ptrace(PTRACE_SETSIGMASK, c->child, sizeof(mask), &mask)) {
+		pr_perror("pid %d: can't set the blocked signal mask", c->child);
+		return -1;
+	}
+	return 0;
+}
+
+int rst_finish_task(struct rst_ctx *c)
+{
+	if (wait_restorer_done(c) || step_over_munmap(c) || install_state(c))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `criu restore`: the order of the steps (see criu/include/restore.h) and
+ * what happens to the new task when one fails: it is killed and reaped, so a
+ * failed restore leaves nothing behind.
+ */
+#define LOG_PREFIX "restore: "
+#define CR_RESTORE_INTERNAL
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore.h"
+#include "util.h"
+
+static int fork_task(struct rst_ctx *c)
+{
+	pid_t tid = c->pid;
+	struct clone_args ca = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+	sigset_t all;
+	long pid;
+
+	if (pipe2(c->go, O_CLOEXEC)) {
+		pr_perror("can't create a pipe");
+		return -1;
+	}
+	/* The task runs with every signal blocked until its mask is restored. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &c->saved_mask);
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		rst_child(c);
+	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+	if (pid < 0) {
+		if (errno == EEXIST)
+			pr_err("pid %d is in use by another process: can't restore the task with its pid\n", c->pid);
+		else
+			pr_perror("can't create the task with pid %d (clone3)", c->pid);
+		return -1;
+	}
+	c->child = pid;
+	close(c->go[0]);
+	c->go[0] = -1;
+	pr_info("pid %d: task created\n", c->pid);
+	return 0;
+}
+
+static void kill_child(struct rst_ctx *c)
+{
+	if (!c->child)
+		return;
+	kill(c->child, SIGKILL);
+	while (waitpid(c->child, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	c->child = 0;
+}
+
+static int write_pidfile(const struct rst_ctx *c)
+{
+	const struct opts *o = c->o;
+	char path[4096], buf[32];
+	int fd, n, ret;
+
+	if (!o->pidfile)
+		return 0;
+	if (o->pidfile[0] == '/' || !o->work_dir)
+		snprintf(path, sizeof(path), "%s", o->pidfile);
+	else
+		snprintf(path, sizeof(path), "%s/%s", o->work_dir, o->pidfile);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_perror("can't create the pidfile %s", path);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d", c->child);
+	ret = write_all(fd, buf, n);
+	if (ret)
+		pr_perror("can't write the pidfile %s", path);
+	close(fd);
+	return ret;
+}
+
+static int let_go(struct rst_ctx *c)
+{
+	if (write_pidfile(c))
+		return -1;
+	if (ptrace(PTRACE_DETACH, c->child, 0, 0)) {
+		pr_perror("pid %d: can't let the restored task go", c->child);
+		return -1;
+	}
+	pr_info("pid %d: restored and running\n", c->pid);
+	if (c->o->status_fd >= 0) {
+		if (write(c->o->status_fd, "", 1) != 1)
+			pr_perror("can't write to the status fd %d", c->o->status_fd);
+		close(c->o->status_fd);
+	}
+	return 0;
+}
+
+/* Without -d criu stays the task's parent and exits like it. */
+static int wait_task(struct rst_ctx *c)
+{
+	int status;
+
+	while (waitpid(c->child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_perror("can't wait for the restored task %d", c->child);
+			return 1;
+		}
+	}
+	c->child = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+static void cleanup(struct rst_ctx *c)
+{
+	rst_drop_area(c);
+	rst_close_fds(c);
+	for (int i = 0; i < 2; i++)
+		if (c->go[i] >= 0)
+			close(c->go[i]);
+	rst_free_images(&c->img);
+	if (c->dfd >= 0)
+		close(c->dfd);
+}
+
+int cr_restore(const struct opts *o)
+{
+	struct rst_ctx c = { .o = o, .dfd = -1, .svc = { -1, -1, -1, -1 }, .go = { -1, -1 } };
+	int ret = 1;
+
+	if (o->lazy_pages) {
+		pr_err("lazy restore not supported yet\n");
+		return 1;
+	}
+	c.dfd = open(o->imgs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c.dfd < 0) {
+		pr_perror("can't open the images directory %s", o->imgs_dir);
+		return 1;
+	}
+	if (rst_read_images(&c) || rst_prepare_fds(&c) || rst_prepare_area(&c) || fork_task(&c))
+		goto out;
+	if (rst_seize_and_go(&c) || rst_finish_task(&c) || let_go(&c)) {
+		kill_child(&c);
+		goto out;
+	}
+	ret = o->restore_detached ? 0 : wait_task(&c);
+out:
+	if (!c.child && ret == 1)
+		pr_err("restore of pid %d failed; nothing was left running\n", c.pid);
+	cleanup(&c);
+	return ret;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What criu hands to the restorer blob. criu builds everything in one
+ * mapping before it forks the task, so the child inherits it at the same
+ * address and only has to jump in:
+ *
+ *   base                                                        base + area_len
+ *   | blob (code, data, .bss) | args | arrays, strings | stack | scratch    |
+ *   0                        args_off                 stack_top   scratch_off
+ *
+ * The arrays (VMAs, page runs, pending signals) and the path strings follow
+ * struct restorer_args; their positions are byte offsets from the start of
+ * the args. The scratch space is a parking place for the vDSO/vvar mappings
+ * while they move to their dumped addresses (two steps, so overlapping old
+ * and new ranges never clobber each other).
+ *
+ * The blob unmaps everything but this area and the vDSO/vvar mappings, lays
+ * out the target's memory, restores the per-task kernel state it can set
+ * from inside, then stops itself with SIGSTOP and its next instruction is the
+ * munmap() of this area. criu, tracing it, steps over that syscall and
+ * installs the registers, the extended state and the signal mask.
+ *
+ * Fixed-width fields only; sizes pinned below.
+ */
+#ifndef CR_RESTORER_H
+#define CR_RESTORER_H
+
+#include <stdint.h>
+
+#define RST_MAGIC	 0x52535452u	/* "RSTR" */
+#define RST_VERSION	 1
+#define RST_NSIG	 64
+#define RST_MAX_AUXV	 128	/* words, incl. the AT_NULL pair */
+#define RST_MAX_RLIMITS	 16
+#define RST_MAX_SPECIAL	 4	/* [vvar], [vvar_vclock], [vdso], spare */
+#define RST_STACK_SIZE	 (64 * 1024)
+
+/* VMA kinds: the values of mm.proto's vma_kind. */
+enum rst_vma_kind {
+	RST_VMA_ANON = 1,
+	RST_VMA_FILE_PRIVATE = 2,
+	RST_VMA_FILE_SHARED = 3,
+	RST_VMA_ANON_SHARED = 4,
+};
+
+#define RST_VMA_GROWSDOWN 0x1u	/* map with MAP_GROWSDOWN */
+#define RST_VMA_FILL	  0x2u	/* has pages to read in: map writable first */
+
+struct rst_vma {
+	uint64_t start, end;
+	uint64_t pgoff;		/* bytes */
+	uint32_t prot;
+	uint32_t kind;		/* enum rst_vma_kind */
+	uint32_t flags;		/* RST_VMA_* */
+	uint32_t open_flags;	/* O_RDONLY / O_RDWR for file mappings */
+	uint64_t path_off;	/* NUL-terminated path, offset from args; 0: none */
+};
+
+/* A run of pages to read from the pages image into place. */
+struct rst_pages {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	uint64_t file_off;	/* bytes into the pages image */
+};
+
+/* A vDSO-like mapping criu has now and where the target had it. */
+struct rst_special {
+	uint64_t cur_start;	/* in criu (and the child) */
+	uint64_t len;
+	uint64_t dst_start;	/* dumped address; 0: unmap it, the target had none */
+};
+
+/* The kernel's struct sigaction layout for rt_sigaction(). */
+struct rst_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct rst_itimer {
+	uint32_t which;
+	uint32_t set;
+	uint64_t isec, iusec;	/* interval */
+	uint64_t vsec, vusec;	/* value */
+};
+
+struct rst_rlimit {
+	uint32_t resource;
+	uint32_t pad;
+	uint64_t cur, max;
+};
+
+struct rst_siginfo {
+	uint8_t info[128];	/* raw siginfo_t */
+	uint32_t shared;	/* process-wide queue */
+	uint32_t pad;
+};
+
+/* Fields of struct prctl_mm_map, without its pointer. */
+struct rst_mm {
+	uint64_t start_code, end_code;
+	uint64_t start_data, end_data;
+	uint64_t start_brk, brk;
+	uint64_t start_stack;
+	uint64_t arg_start, arg_end;
+	uint64_t env_start, env_end;
+	uint64_t auxv[RST_MAX_AUXV];
+	uint32_t auxv_words;
+	uint32_t pad;
+};
+
+struct restorer_args {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t area_start;	/* the whole area above; never unmapped by the blob */
+	uint64_t area_len;
+	uint64_t scratch_start;	/* inside the area, >= sum of special lengths */
+
+	int32_t pid;		/* the task's pid (and tid) */
+	int32_t log_fd;		/* criu's log, for the blob's errors */
+	int32_t log_level;
+	int32_t pages_fd;	/* pages-N.img; -1 if no pages */
+	int32_t exe_fd;		/* for PR_SET_MM_MAP */
+	uint32_t nr_svc_fds;
+	int32_t svc_fds[8];	/* closed at the very end (log_fd among them) */
+
+	uint32_t nr_special;
+	uint32_t nr_vmas;
+	uint32_t nr_pages;
+	uint32_t nr_siginfo;
+	uint64_t vmas_off;	/* struct rst_vma[nr_vmas] */
+	uint64_t pages_off;	/* struct rst_pages[nr_pages] */
+	uint64_t siginfo_off;	/* struct rst_siginfo[nr_siginfo] */
+
+	struct rst_special special[RST_MAX_SPECIAL];
+	struct rst_mm mm;
+
+	uint64_t sigact_valid;	/* bit (sig - 1): restore sigact[sig - 1] */
+	struct rst_sigaction sigact[RST_NSIG];
+	struct rst_itimer itimer[3];
+	uint32_t nr_rlimits;
+	uint32_t pad0;
+	struct rst_rlimit rlimit[RST_MAX_RLIMITS];
+
+	uint64_t sas_sp, sas_size;
+	uint32_t sas_flags;
+	uint32_t has_sas;
+
+	uint64_t rseq_ptr;
+	uint32_t rseq_len;
+	uint32_t rseq_sig;
+	uint32_t has_rseq;
+	uint32_t has_clear_tid;
+	uint64_t clear_tid_addr;
+};
+
+_Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
+_Static_assert(sizeof(struct rst_pages) == 24, "rst_pages layout");
+_Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
+_Static_assert(sizeof(struct rst_siginfo) == 136, "rst_siginfo layout");
+_Static_assert(sizeof(struct rst_mm) == 11 * 8 + RST_MAX_AUXV * 8 + 8, "rst_mm layout");
+_Static_assert(sizeof(struct rst_itimer) == 40, "rst_itimer layout");
+_Static_assert(sizeof(struct restorer_args) % 8 == 0, "restorer_args alignment");
+_Static_assert(__builtin_offsetof(struct restorer_args, special) == 128, "restorer_args layout");
+
+#endif
