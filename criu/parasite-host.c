@@ -43,6 +43,13 @@
 #define EFLAGS_TF	0x100ULL
 #define EFLAGS_DF	0x400ULL
 #define SIGBIT(s)	(1ULL << ((s) - 1))
+/*
+ * Signals the kernel forces on a faulting task: force_sig() resets the action
+ * of a blocked one to SIG_DFL, so they stay unblocked while the task runs
+ * for us (a blob bug must not cost the task its SIGSEGV handler).
+ */
+#define SYNC_SIGNALS	(SIGBIT(SIGTRAP) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | \
+			 SIGBIT(SIGFPE) | SIGBIT(SIGSYS))
 
 enum stop_kind {
 	STOP_ENTRY,	/* syscall-entry stop */
@@ -416,7 +423,7 @@ static int take_sigmask(struct parasite_ctl *ctl)
 		return -1;
 	}
 	ctl->mask_saved = true;
-	return set_mask(ctl, ~SIGBIT(SIGTRAP));
+	return set_mask(ctl, ~SYNC_SIGNALS);
 }
 
 static int map_blob(struct parasite_ctl *ctl)
@@ -482,6 +489,11 @@ struct parasite_ctl *parasite_infect(pid_t pid, const struct vma_list *vmas)
 err:
 	parasite_cure(ctl);
 	return NULL;
+}
+
+uint64_t parasite_sigmask(const struct parasite_ctl *ctl)
+{
+	return ctl->orig_sigmask;
 }
 
 void parasite_set_iov_batch(struct parasite_ctl *ctl, unsigned int nr)
@@ -623,7 +635,7 @@ static int restore_signals(struct parasite_ctl *ctl)
 	unsigned int i;
 	long ret;
 
-	/* From here no int3 runs: keep SIGTRAP pending too. */
+	/* From here no blob runs: keep every signal pending. */
 	if (set_mask(ctl, ~0ULL))
 		return -1;
 	if (ctl->trap_act_saved) {

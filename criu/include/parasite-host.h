@@ -8,11 +8,13 @@
  * calls parasite_cure() (safe after a failed command) and then unfreezes the
  * task.
  *
- * Signals: while infected, the task blocks every signal but SIGTRAP (the
- * parasite's trap). A signal the task had to take anyway (pending and
- * unblocked at seize time, or SIGTRAP sent from outside) is taken off it and
- * queued again at cure, so it is delivered after the task resumes; SIGSTOP
- * is let through as job control.
+ * Signals: while infected, the task blocks every signal but the synchronous
+ * ones (SIGTRAP for the parasite's int3, SIGSEGV & co so that a crash is
+ * reported without touching the task's handlers). A signal the task had to
+ * take anyway (pending and unblocked at seize time, or one of those sent from
+ * outside) is taken off it and queued again at cure, so it is delivered
+ * after the task resumes; SIGSTOP is let through as job control. Read the
+ * task's pending signals before infection or after cure, not in between.
  */
 #ifndef CR_PARASITE_HOST_H
 #define CR_PARASITE_HOST_H
@@ -48,6 +50,14 @@ int parasite_cure(struct parasite_ctl *ctl);
 
 /* mprotect() inside the task, e.g. to drain a PROT_NONE range; 0 / -1. */
 int parasite_mprotect(struct parasite_ctl *ctl, uint64_t addr, uint64_t len, unsigned int prot);
+
+/*
+ * The task's blocked-signal mask as it will resume. Prefer it to SigBlk of
+ * /proc/PID/status read before infection: a task frozen in sigsuspend, ppoll,
+ * pselect or epoll_pwait shows its temporary mask there, and the syscall
+ * installs that again itself when it restarts.
+ */
+uint64_t parasite_sigmask(const struct parasite_ctl *ctl);
 
 /* For tests: iovecs per vmsplice command (1 .. PARASITE_MAX_IOV). */
 void parasite_set_iov_batch(struct parasite_ctl *ctl, unsigned int nr);

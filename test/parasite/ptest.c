@@ -309,6 +309,30 @@ static int test_mprotect(struct parasite_ctl *ctl, const struct target *t)
 	return 0;
 }
 
+/* Make the blob crash (its stack PROT_NONE): reported, and cure still works. */
+static int body_crash(struct parasite_ctl *ctl, const struct target *t)
+{
+	struct vma_list l;
+	uint64_t end = 0;
+	size_t i;
+
+	if (read_vmas(t->pid, &l))
+		return -1;
+	for (i = 0; i < l.nr; i++)
+		if (l.v[i].prot == (PROT_READ | PROT_WRITE | PROT_EXEC) && l.v[i].type == VT_ANON)
+			end = l.v[i].end;
+	free(l.v);
+	if (!end)
+		return fail("no parasite mapping in the target");
+	printf("  (%d: two parasite crashes expected below)\n", t->pid);
+	fflush(stdout);
+	if (!parasite_mprotect(ctl, end - PARASITE_STACK_SIZE, PARASITE_STACK_SIZE, PROT_NONE))
+		return fail("the blob survived losing its stack");
+	if (!parasite_mprotect(ctl, t->none, PTEST_NONE, PROT_NONE))
+		return fail("a command worked without a stack");
+	return 0;
+}
+
 static int body_all(struct parasite_ctl *ctl, const struct target *t)
 {
 	char *during = NULL, *before = snapshot(t->pid);
@@ -382,12 +406,23 @@ static const struct ptest_case cases[] = {
 	{ "ppoll-mask", "ppoll", 1, SYS_ppoll, body_all },
 	{ "userspace", "spin", 0, -1, body_all },
 	{ "userspace-signals", "spin", 1, -1, check_misc },
+	{ "parasite-crash", "sleep", 1, SYS_nanosleep, body_crash },
 };
 
 int main(int argc, char **argv)
 {
 	unsigned int i, passed = 0, failed = 0;
 
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	/* ./target sits next to us. */
+	if (n > 0) {
+		self[n] = 0;
+		*strrchr(self, '/') = 0;
+		if (chdir(self))
+			return fail("chdir %s: %m", self);
+	}
 	log_init(NULL, argc > 1 ? atoi(argv[1]) : LOG_WARN);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		int ret = run_case(&cases[i]);

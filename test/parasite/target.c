@@ -82,6 +82,7 @@ static void setup_signals(void *altstack)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGUSR2, on_usr2);
 	signal(SIGTRAP, SIG_IGN);
+	signal(SIGSEGV, on_usr2);
 	sigaltstack(&ss, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
@@ -170,6 +171,8 @@ static void check_state(char *region, char *none, void *altstack, int expect_usr
 	check(umask(0) == 027, "umask changed");
 	sigaction(SIGTRAP, NULL, &sa);
 	check(sa.sa_handler == SIG_IGN, "SIGTRAP is no longer ignored");
+	sigaction(SIGSEGV, NULL, &sa);
+	check(sa.sa_handler == on_usr2, "SIGSEGV handler changed");
 	sigaction(SIGUSR1, NULL, &sa);
 	check(sa.sa_handler == on_usr1 && (sa.sa_flags & SA_ONSTACK), "SIGUSR1 action changed");
 	sigaltstack(NULL, &ss);
