@@ -9,6 +9,8 @@
  *   server -> client  | magic u32 | version u16 | status u16 | session u64 | 16 bytes
  *
  * status 0 accepts; otherwise it is an LZ_E* code and the server closes.
+ * A server refuses a bad handshake without giving up on the migration: the
+ * next connection may be the right daemon.
  * Roles: LZ_ROLE_FAULT  urgent page requests of the lazy-pages daemon
  *        LZ_ROLE_BULK   background stream of every lazy page
  *        LZ_ROLE_PUSH   criu dump --page-server pushing non-lazy pages to criu page-server
@@ -20,22 +22,34 @@
  *   | cmd u16 | flags u16 | status u32 | pid u32 | nr_pages u32 | addr u64 | payload_len u64 |
  *
  *   LZ_REQ_PAGES   d->s  pid, addr, nr_pages: send these pages (fault; the first
- *                        page is the faulting one, the rest fault-around)
+ *                        page is the faulting one, the rest fault-around).
+ *                        Answered by exactly one LZ_PAGES, LZ_ZERO or LZ_ERROR
+ *                        at the same addr; its nr_pages may be smaller than
+ *                        asked (never 0): the longest prefix of the request
+ *                        of one kind (lazy data, or holes).
  *   LZ_PAGES       s->d  pid, addr, nr_pages, payload nr_pages*4096 bytes
  *   LZ_ZERO        s->d  pid, addr, nr_pages: never present, map zero pages
- *   LZ_ERROR       s->d  status = LZ_E*, pid/addr of the request: a clear error
+ *   LZ_ERROR       s->d  status = LZ_E*, pid/addr of the request: a clear error;
+ *                        after LZ_ECMD or LZ_ELEN the server closes
  *   LZ_STREAM      d->s  (BULK) stream every lazy page not sent yet; the source
  *                        answers LZ_PAGES messages then LZ_STREAM_END
  *   LZ_STREAM_END  s->d  nothing more to stream
  *   LZ_RESUMED     d->s  commit point: the restored tree runs; the source tree
- *                        never runs again from now on
- *   LZ_DONE        d->s  every lazy page has arrived; the source kills its tree
- *   LZ_DONE_ACK    s->d  the source tree is gone; both exit 0
+ *                        never runs again from now on (FAULT or BULK; no reply)
+ *   LZ_DONE        d->s  every lazy page has arrived (after LZ_RESUMED only)
+ *   LZ_DONE_ACK    s->d  the source accepted: it kills its tree; both exit 0
  *   LZ_PUSH_OPEN   c->s  (PUSH) pid: pagemap/pages images of pid follow
  *   LZ_PUSH_PAGES  c->s  (PUSH) addr, nr_pages, flags = PE_* of the pagemap entry,
  *                        payload = nr_pages*4096 if flags has PE_PRESENT
- *   LZ_PUSH_CLOSE  c->s  (PUSH) pid: images of pid complete; server answers LZ_PUSH_ACK
+ *   LZ_PUSH_CLOSE  c->s  (PUSH) pid: images of pid complete; server answers LZ_PUSH_ACK.
+ *                        status != 0: the dump gave up on pid, discard its images
  *   LZ_PUSH_ACK    s->c  status 0 when written
+ *
+ * Streamed pages may reach the daemon twice (fault and stream): it keeps the
+ * first copy. A BULK connection that breaks loses what was in flight; a new
+ * one streams only the pipes not consumed yet, so a daemon that reconnects
+ * asks for what is still missing with LZ_REQ_PAGES (always served).
+ * Page-server images: pagemap-PID.img and pages-PID.img (pages id = pid).
  */
 #ifndef CR_LAZY_PROTO_H
 #define CR_LAZY_PROTO_H
@@ -83,6 +97,8 @@ enum lz_err {
 	LZ_ENOPID,		/* no such pid in the dump */
 	LZ_EAGAIN_ONCE,		/* page already served and can be served only once */
 	LZ_EIO,			/* the source could not read the page */
+	LZ_EMAGIC,		/* not our protocol at all */
+	LZ_ERR_MAX,
 };
 
 struct lz_handshake {
@@ -121,5 +137,9 @@ int lz_send_msg(int sk, const struct lz_hdr *h, const void *payload);
 /* 0 ok, -1 error (errno set or *err = LZ_E*), 1 orderly EOF before a header. */
 int lz_recv_hdr(int sk, struct lz_hdr *h, int *err);
 int lz_recv_all(int sk, void *buf, size_t len);
+
+/* TCP endpoints (no logging). @addr NULL or "": any address. Return a socket or -1. */
+int lz_listen_tcp(const char *addr, int port);
+int lz_connect_tcp(const char *addr, int port);
 
 #endif

@@ -20,7 +20,8 @@
 	X(proc_parse) \
 	X(page_pipe) \
 	X(page_xfer) \
-	X(mem)
+	X(mem) \
+	X(lazy_proto)
 
 #define X(id) extern const struct unit_suite unit_suite_##id;
 UNIT_SUITES
