@@ -21,7 +21,8 @@
 	X(page_pipe) \
 	X(page_xfer) \
 	X(mem) \
-	X(lazy_proto)
+	X(lazy_proto) \
+	X(uffd_ranges)
 
 #define X(id) extern const struct unit_suite unit_suite_##id;
 UNIT_SUITES
