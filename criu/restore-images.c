@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/resource.h>
 
+#include "compiler.h"
 #include "log.h"
 #include "restore.h"
 #include "util.h"
@@ -161,9 +162,40 @@ static int check_vma(const char *name, const VmaEntry *v, const VmaEntry *prev)
 	return 0;
 }
 
+/* What prctl(PR_SET_MM_MAP) will check, said in the image's terms. */
+static int check_mm_fields(const char *name, const MmEntry *mm)
+{
+	const struct {
+		const char *what;
+		uint64_t lo, hi;
+		bool strict;
+	} pairs[] = {
+		{ "code", mm->start_code, mm->end_code, true },
+		{ "data", mm->start_data, mm->end_data, false },
+		{ "brk", mm->start_brk, mm->brk, false },
+		{ "arguments", mm->arg_start, mm->arg_end, false },
+		{ "environment", mm->env_start, mm->env_end, false },
+		{ "stack", mm->start_stack, mm->start_stack, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		uint64_t lo = pairs[i].lo, hi = pairs[i].hi;
+
+		if (lo < 4096 || hi >= TASK_SIZE_MAX || lo > hi || (pairs[i].strict && lo == hi)) {
+			pr_err("%s: corrupt: %s range %#llx-%#llx is empty, reversed or outside the address space\n",
+			       name, pairs[i].what, (unsigned long long)lo, (unsigned long long)hi);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_mm(const char *name, const MmEntry *mm)
 {
 	size_t i, specials = 0;
+
+	if (check_mm_fields(name, mm))
+		return -1;
 
 	if (mm->n_auxv > RST_MAX_AUXV || mm->n_auxv % 2) {
 		pr_err("%s: corrupt: auxv of %zu words\n", name, mm->n_auxv);

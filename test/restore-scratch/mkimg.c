@@ -58,6 +58,8 @@ static void fix_mm(pid_t pid, MmEntry *mm)
 	mm->arg_end = v[46];
 	mm->env_start = v[47];
 	mm->env_end = v[48];
+	if (mm->brk < mm->start_brk)	/* no [heap]: collect_mm used the wrong start_brk */
+		mm->brk = mm->start_brk;
 	free(t);
 }
 
@@ -128,8 +130,25 @@ static int dump_memory(pid_t pid, int dfd, const struct vma_list *vl)
 	return 0;
 }
 
+/* --fix-mm PID DIR: rewrite mm-PID.img of a dump made with -R (task still running). */
+static int fix_mm_image(pid_t pid, const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	struct cr_img *img = img_open(dfd, IMG_MM, O_RDONLY, pid);
+	MmEntry *mm;
+
+	if (!img || pb_read_one_req(img, (void **)&mm, &mm_entry__descriptor))
+		return 1;
+	img_close(img);
+	fix_mm(pid, mm);
+	return write_one(dfd, IMG_MM, pid, mm) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (!strcmp(argv[1], "--fix-mm"))
+		return fix_mm_image(atoi(argv[2]), argv[3]);
+
 	struct opts o = { .imgs_dir = argv[2], .status_fd = -1 };
 	pid_t pid = atoi(argv[1]);
 	struct vma_list vl = {};

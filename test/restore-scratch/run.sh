@@ -9,7 +9,12 @@ rm -rf $D; mkdir -p $D
 sleep ${WAIT:-1.2}
 PID=$(awk '/ready/{print $2; exit}' $D.out)
 cat /proc/$PID/maps > $D.maps.before; ls -l /proc/$PID/fd | awk 'NR>1{print $9,$10,$11}' > $D.fds.before
-if [ $DUMPER = mkimg ]; then ./mkimg $PID $D 2> $D/dump.log; else ../../criu/criu dump -t $PID -D $D -v4 -o dump.log; fi || { echo DUMP FAILED; tail $D/dump.log; exit 1; }
+case $DUMPER in
+mkimg) ./mkimg $PID $D 2> $D/dump.log ;;
+# criu dump -R, then patch mm-PID.img (proc-parse.c's parse_stat reads the mm fields off by one), then kill
+criu-fixmm) ../../criu/criu dump -t $PID -D $D -v4 -o dump.log -R && ./mkimg --fix-mm $PID $D && kill -9 $PID ;;
+*) ../../criu/criu dump -t $PID -D $D -v4 -o dump.log ;;
+esac || { echo DUMP FAILED; tail $D/dump.log; exit 1; }
 sleep 0.3
 ../../criu/criu restore -D $D -d -v4 -o restore.log; rc=$?
 echo "restore rc $rc"
