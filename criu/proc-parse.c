@@ -216,17 +216,17 @@ int parse_stat(const char *text, struct proc_stat *st)
 	st->pgid = (pid_t)v[1];
 	st->sid = (pid_t)v[2];
 	st->num_threads = (int)v[16];
-	st->start_code = v[21];
-	st->end_code = v[22];
-	st->start_stack = v[23];
-	st->start_data = v[40];
-	st->end_data = v[41];
-	st->start_brk = v[42];
-	st->arg_start = v[43];
-	st->arg_end = v[44];
-	st->env_start = v[45];
-	st->env_end = v[46];
-	st->exit_code = (int)v[47];
+	st->start_code = v[22];
+	st->end_code = v[23];
+	st->start_stack = v[24];
+	st->start_data = v[41];
+	st->end_data = v[42];
+	st->start_brk = v[43];
+	st->arg_start = v[44];
+	st->arg_end = v[45];
+	st->env_start = v[46];
+	st->env_end = v[47];
+	st->exit_code = (int)v[48];
 	return 0;
 }
 
