@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -379,17 +380,53 @@ static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
 	}
 }
 
+/*
+ * setitimer() adds one tick to the value of the CPU-time timers (the current
+ * tick is not counted), so a value restored as dumped would grow by a tick.
+ * Measure the tick on criu's own ITIMER_PROF; 0 if it can't be told.
+ */
+static uint64_t cpu_timer_tick_us(void)
+{
+	static const uint64_t ticks[] = { 1000, 3333, 4000, 10000 };	/* HZ 1000, 300, 250, 100 */
+	struct itimerval set = { .it_value = { 100, 0 } }, got, old;
+	int64_t extra;
+
+	if (setitimer(ITIMER_PROF, &set, &old))
+		return 0;
+	getitimer(ITIMER_PROF, &got);
+	setitimer(ITIMER_PROF, &old, NULL);
+	extra = (got.it_value.tv_sec - 100) * 1000000LL + got.it_value.tv_usec;
+	for (size_t i = 0; i < ARRAY_SIZE(ticks); i++)
+		if (llabs(extra - (int64_t)ticks[i]) < 300)
+			return ticks[i];
+	pr_warn("can't tell the kernel's tick (setitimer added %lld us): CPU timers may gain a tick\n",
+		(long long)extra);
+	return 0;
+}
+
+static void fill_itimer(struct rst_itimer *r, const ItimerEntry *t, uint64_t tick_us)
+{
+	uint64_t v = t->vsec * 1000000ULL + t->vusec;
+
+	if (t->which != ITIMER_REAL && v > tick_us)
+		v -= tick_us;
+	*r = (struct rst_itimer){ t->which, 1, t->isec, t->iusec, v / 1000000, v % 1000000 };
+}
+
 static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 {
 	const TaskCoreEntry *tc = c->img.core->tc;
 	const ThreadCoreEntry *th = c->img.core->thread;
 	const MmEntry *mm = c->img.mm;
+	uint64_t tick_us = 0;
+	bool cpu_timers = false;
 
-	for (size_t i = 0; i < tc->n_itimers; i++) {
-		const ItimerEntry *t = tc->itimers[i];
-
-		a->itimer[t->which] = (struct rst_itimer){ t->which, 1, t->isec, t->iusec, t->vsec, t->vusec };
-	}
+	for (size_t i = 0; i < tc->n_itimers; i++)
+		cpu_timers |= tc->itimers[i]->which != ITIMER_REAL && (tc->itimers[i]->vsec || tc->itimers[i]->vusec);
+	if (cpu_timers)
+		tick_us = cpu_timer_tick_us();
+	for (size_t i = 0; i < tc->n_itimers; i++)
+		fill_itimer(&a->itimer[tc->itimers[i]->which], tc->itimers[i], tick_us);
 	for (size_t i = 0; i < tc->n_rlimits; i++)
 		a->rlimit[a->nr_rlimits++] =
 			(struct rst_rlimit){ tc->rlimits[i]->resource, 0, tc->rlimits[i]->cur, tc->rlimits[i]->max };
