@@ -102,12 +102,14 @@ static int open_by_path(const FdEntry *e, const struct opts *o)
 		pr_perror("fd %u: can't open %s", e->fd, e->path);
 		return -1;
 	}
-	if (e->kind == FD_KIND__FD_REG && !fstat(fd, &st) && S_ISREG(st.st_mode) && e->has_size &&
-	    (uint64_t)st.st_size < e->pos) {
-		pr_err("fd %u: %s is now %lld bytes, shorter than its dumped offset %llu\n", e->fd, e->path,
-		       (long long)st.st_size, (unsigned long long)e->pos);
+	if (fstat(fd, &st)) {
+		pr_perror("fd %u: can't stat %s", e->fd, e->path);
 		goto out;
 	}
+	/* Files may legitimately change between dump and restore (logs grow): say so, go on. */
+	if (S_ISREG(st.st_mode) && e->has_size && (uint64_t)st.st_size != e->size)
+		pr_warn("fd %u: %s was %llu bytes at dump, is %lld now\n", e->fd, e->path,
+			(unsigned long long)e->size, (long long)st.st_size);
 	if (e->kind == FD_KIND__FD_REG && lseek(fd, e->pos, SEEK_SET) < 0 && !S_ISDIR(st.st_mode)) {
 		pr_perror("fd %u: can't seek %s to %llu", e->fd, e->path, (unsigned long long)e->pos);
 		goto out;
