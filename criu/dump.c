@@ -114,7 +114,8 @@ static int collect_task(struct dump_ctx *c)
 	c->tc.has_uid = c->tc.has_gid = true;
 	c->tc.uid = c->status.uid[1];
 	c->tc.gid = c->status.gid[1];
-	if (collect_thread_state(c->pid, &c->th) || collect_rlimits(c->pid, &c->tc))
+	if (collect_thread_state(c->pid, &c->th) || collect_rlimits(c->pid, &c->tc) ||
+	    collect_sched(c->pid, &c->tc))
 		return -1;
 	return collect_mm(c->pid, &c->stat, &c->vmas, &c->mm);
 }

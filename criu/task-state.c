@@ -3,6 +3,8 @@
 #define LOG_PREFIX "state: "
 
 #include <elf.h>
+#include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/ptrace.h>
@@ -164,6 +166,29 @@ int collect_rlimits(pid_t pid, TaskCoreEntry *tc)
 		e->max = rl.rlim_max;
 		tc->rlimits[tc->n_rlimits++] = e;
 	}
+	return 0;
+}
+
+int collect_sched(pid_t pid, TaskCoreEntry *tc)
+{
+	struct sched_param sp;
+	int policy, nice;
+
+	policy = sched_getscheduler(pid);
+	if (policy < 0 || sched_getparam(pid, &sp)) {
+		pr_perror("pid %d: can't read the scheduling policy", pid);
+		return -1;
+	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, pid);
+	if (nice == -1 && errno) {
+		pr_perror("pid %d: can't read the nice value", pid);
+		return -1;
+	}
+	tc->has_sched_policy = tc->has_sched_prio = tc->has_nice = true;
+	tc->sched_policy = policy;
+	tc->sched_prio = sp.sched_priority;
+	tc->nice = nice;
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 int collect_thread_state(pid_t tid, ThreadCoreEntry *th);
 /* rlimits via prlimit(2): fills @tc->rlimits. */
 int collect_rlimits(pid_t pid, TaskCoreEntry *tc);
+/* Scheduling policy, priority and nice value. */
+int collect_sched(pid_t pid, TaskCoreEntry *tc);
 /* Sigactions, itimers, sigaltstack, tid address etc. from the parasite's answer. */
 int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreEntry *th);
 /* mm fields, auxv, exe and the VMA list. */
