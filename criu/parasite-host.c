@@ -84,6 +84,14 @@ struct parasite_ctl {
 	struct parasite_args args;		/* our copy of the args area */
 };
 
+/* CRIU_FAULT=<id> forces an error path, for tests. */
+static bool fault_injected(const char *id)
+{
+	const char *f = getenv("CRIU_FAULT");
+
+	return f && !strcmp(f, id);
+}
+
 static int set_mask(struct parasite_ctl *ctl, uint64_t mask)
 {
 	if (ptrace(PTRACE_SETSIGMASK, ctl->pid, (void *)sizeof(mask), &mask)) {
@@ -432,6 +440,8 @@ static int map_blob(struct parasite_ctl *ctl)
 	long ret;
 
 	ctl->map_size = parasite_blob.mem_size + args_size + PARASITE_STACK_SIZE;
+	if (fault_injected("parasite-mmap"))
+		ctl->map_size = 1UL << 62;	/* the task's mmap fails: a half-built ctl */
 	if (remote_syscall(ctl, &ret, __NR_mmap, 0, ctl->map_size, PROT_READ | PROT_WRITE | PROT_EXEC,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
 		return -1;
@@ -628,40 +638,88 @@ out:
 	return -1;
 }
 
-/* Give the task back what int3 and our stray-signal handling took. */
-static int restore_signals(struct parasite_ctl *ctl)
+/* Write @len bytes (a multiple of 8) with PTRACE_POKEDATA, saving the old words in @old. */
+static int poke_words(struct parasite_ctl *ctl, uint64_t addr, const void *buf, size_t len, long *old)
 {
-	uint64_t scratch = ctl->args_addr + offsetof(struct parasite_args, u);
-	unsigned int i;
-	long ret;
+	const long *w = buf;
+	size_t i;
 
-	/* From here no blob runs: keep every signal pending. */
-	if (set_mask(ctl, ~0ULL))
-		return -1;
-	if (ctl->trap_act_saved) {
-		if (task_write(ctl, scratch, &ctl->trap_act, sizeof(ctl->trap_act)) ||
-		    remote_syscall(ctl, &ret, __NR_rt_sigaction, SIGTRAP, scratch, 0, 8, 0, 0))
-			return -1;
-		if (ret) {
-			errno = -ret;
-			pr_perror("pid %d: can't restore the action of SIGTRAP", ctl->pid);
-			return -1;
-		}
-	}
-	for (i = 0; i < ctl->nr_stray; i++) {
-		siginfo_t *si = &ctl->stray[i];
+	for (i = 0; i < len / sizeof(long); i++) {
+		uint64_t a = addr + i * sizeof(long);
 
-		/* Sent to itself, any si_code is allowed: the siginfo stays intact. */
-		if (task_write(ctl, scratch, si, sizeof(*si)) ||
-		    remote_syscall(ctl, &ret, __NR_rt_tgsigqueueinfo, ctl->pid, ctl->pid, si->si_signo, scratch, 0, 0))
-			return -1;
-		if (ret) {
-			errno = -ret;
-			pr_perror("pid %d: signal %d lost: can't queue it again", ctl->pid, si->si_signo);
+		errno = 0;
+		if (old)
+			old[i] = ptrace(PTRACE_PEEKDATA, ctl->pid, (void *)a, NULL);
+		if (errno || ptrace(PTRACE_POKEDATA, ctl->pid, (void *)a, (void *)w[i])) {
+			pr_perror("pid %d: can't write at %#lx", ctl->pid, (long)a);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/*
+ * Queue @si again in the task. Its siginfo goes to the args area, or without
+ * a blob right after the borrowed syscall instruction, for the time of the
+ * call. Sent to itself, any si_code is allowed: the siginfo stays intact.
+ */
+static int requeue_signal(struct parasite_ctl *ctl, const siginfo_t *si)
+{
+	uint64_t addr = ctl->base ? ctl->args_addr + offsetof(struct parasite_args, u) : ctl->code_addr + 8;
+	long saved[sizeof(*si) / sizeof(long)], ret;
+	int err;
+
+	err = ctl->base ? task_write(ctl, addr, si, sizeof(*si)) : poke_words(ctl, addr, si, sizeof(*si), saved);
+	if (err)
+		return -1;
+	err = remote_syscall(ctl, &ret, __NR_rt_tgsigqueueinfo, ctl->pid, ctl->pid, si->si_signo, addr, 0, 0);
+	if (!ctl->base && poke_words(ctl, addr, saved, sizeof(saved), NULL))
+		err = -1;
+	if (!err && ret) {
+		errno = -ret;
+		pr_perror("pid %d: signal %d lost: can't queue it again", ctl->pid, si->si_signo);
+		err = -1;
+	}
+	return err;
+}
+
+static int restore_trap_action(struct parasite_ctl *ctl)
+{
+	uint64_t scratch = ctl->args_addr + offsetof(struct parasite_args, u);
+	long ret;
+
+	if (task_write(ctl, scratch, &ctl->trap_act, sizeof(ctl->trap_act)) ||
+	    remote_syscall(ctl, &ret, __NR_rt_sigaction, SIGTRAP, scratch, 0, 8, 0, 0))
+		return -1;
+	if (ret) {
+		errno = -ret;
+		pr_perror("pid %d: can't restore the action of SIGTRAP", ctl->pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give the task back what int3 and our stray-signal handling took. */
+static int restore_signals(struct parasite_ctl *ctl)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!ctl->trap_act_saved && !ctl->nr_stray)
+		return 0;
+	if (!ctl->mask_saved) {
+		pr_err("pid %d: signal mask unknown: %u signals lost\n", ctl->pid, ctl->nr_stray);
+		return -1;
+	}
+	/* From here no blob runs: keep every signal pending. */
+	if (set_mask(ctl, ~0ULL))
+		return -1;
+	if (ctl->trap_act_saved && restore_trap_action(ctl))
+		ret = -1;
+	for (i = 0; i < ctl->nr_stray; i++)
+		if (requeue_signal(ctl, &ctl->stray[i]))
+			ret = -1;
+	return ret;
 }
 
 static int unmap_blob(struct parasite_ctl *ctl)
@@ -724,12 +782,10 @@ int parasite_cure(struct parasite_ctl *ctl)
 
 	if (!ctl)
 		return 0;
-	if (ctl->base) {
-		if (restore_signals(ctl))
-			ret = -1;
-		if (unmap_blob(ctl))
-			ret = -1;
-	}
+	if (restore_signals(ctl))
+		ret = -1;
+	if (ctl->base && unmap_blob(ctl))
+		ret = -1;
 	if (stop_in_signal_delivery(ctl))
 		ret = -1;
 	if (restore_task_state(ctl))

@@ -33,6 +33,7 @@ struct ptest_case {
 	const char *mode;	/* target's mode */
 	int nr_usr1;		/* SIGUSR1 (and a blocked SIGUSR2) sent while frozen */
 	int wait_nr;		/* syscall to wait for the target to sit in; -1: just wait */
+	const char *fault;	/* CRIU_FAULT for the infection: it must fail */
 	int (*body)(struct parasite_ctl *ctl, const struct target *t);
 };
 
@@ -81,6 +82,30 @@ static int read_vmas(pid_t pid, struct vma_list *l)
 	return 0;
 }
 
+/* The first bytes of the first executable mapping: the parasite borrows them. */
+static void dump_code(pid_t pid, const char *maps, FILE *m)
+{
+	const char *x = strstr(maps, " r-xp ");
+	unsigned char code[256];
+	char path[64];
+	unsigned long start;
+	int fd, i;
+
+	while (x && x > maps && x[-1] != '\n')
+		x--;
+	if (!x || sscanf(x, "%lx", &start) != 1)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, code, sizeof(code), start) != sizeof(code))
+		fprintf(m, "code at %#lx: unreadable\n", start);
+	else
+		for (i = 0; i < (int)sizeof(code); i++)
+			fprintf(m, "%02x%s", code[i], i % 32 == 31 ? "\n" : "");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* maps text + the fd table, as one comparable string. */
 static char *snapshot(pid_t pid)
 {
@@ -98,6 +123,8 @@ static char *snapshot(pid_t pid)
 		fputc(c, m);
 	if (f)
 		fclose(f);
+	fflush(m);
+	dump_code(pid, buf, m);
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
@@ -374,9 +401,15 @@ static int run_case(const struct ptest_case *c)
 	}
 	if (read_vmas(t.pid, &vmas))
 		goto out;
+	if (c->fault) {
+		printf("  (%d: CRIU_FAULT=%s, errors expected below)\n", t.pid, c->fault);
+		fflush(stdout);
+		setenv("CRIU_FAULT", c->fault, 1);
+	}
 	ctl = parasite_infect(t.pid, &vmas);
-	if (!ctl) {
-		fail("infect");
+	unsetenv("CRIU_FAULT");
+	if (!ctl != !!c->fault) {
+		fail("infect %s", ctl ? "survived a fault" : "failed");
 		goto out;
 	}
 	if (c->body && c->body(ctl, &t))
@@ -400,13 +433,14 @@ out:
 }
 
 static const struct ptest_case cases[] = {
-	{ "infect-cure", "sleep", 0, SYS_nanosleep, NULL },
-	{ "commands", "sleep", 0, SYS_nanosleep, body_all },
-	{ "pending-signals", "sleep", 1, SYS_nanosleep, body_all },
-	{ "ppoll-mask", "ppoll", 1, SYS_ppoll, body_all },
-	{ "userspace", "spin", 0, -1, body_all },
-	{ "userspace-signals", "spin", 1, -1, check_misc },
-	{ "parasite-crash", "sleep", 1, SYS_nanosleep, body_crash },
+	{ "infect-cure", "sleep", 0, SYS_nanosleep, NULL, NULL },
+	{ "infect-fails", "sleep", 1, SYS_nanosleep, "parasite-mmap", NULL },
+	{ "commands", "sleep", 0, SYS_nanosleep, NULL, body_all },
+	{ "pending-signals", "sleep", 1, SYS_nanosleep, NULL, body_all },
+	{ "ppoll-mask", "ppoll", 1, SYS_ppoll, NULL, body_all },
+	{ "userspace", "spin", 0, -1, NULL, body_all },
+	{ "userspace-signals", "spin", 1, -1, NULL, check_misc },
+	{ "parasite-crash", "sleep", 1, SYS_nanosleep, NULL, body_crash },
 };
 
 int main(int argc, char **argv)
