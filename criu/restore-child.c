@@ -9,10 +9,12 @@
 #define CR_RESTORE_INTERNAL
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -126,6 +128,22 @@ static int child_session(const struct rst_ctx *c)
 	return 0;
 }
 
+static int child_sched(const struct rst_ctx *c)
+{
+	const TaskCoreEntry *tc = c->img.core->tc;
+	struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
+
+	if (tc->has_nice && setpriority(PRIO_PROCESS, 0, tc->nice)) {
+		pr_perror("can't set nice %d", tc->nice);
+		return -1;
+	}
+	if (tc->has_sched_policy && sched_setscheduler(0, tc->sched_policy, &sp)) {
+		pr_perror("can't set scheduling policy %#x priority %d", tc->sched_policy, sp.sched_priority);
+		return -1;
+	}
+	return 0;
+}
+
 static int child_misc(const struct rst_ctx *c)
 {
 	const TaskCoreEntry *tc = c->img.core->tc;
@@ -161,7 +179,8 @@ static void __attribute__((noreturn)) jump_to_blob(struct rst_ctx *c)
 void rst_child(struct rst_ctx *c)
 {
 	log_set_fd_at(c->svc.log);
-	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c))
+	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c) ||
+	    child_sched(c))
 		_exit(1);
 	jump_to_blob(c);
 }

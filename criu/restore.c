@@ -161,7 +161,7 @@ int cr_restore(const struct opts *o)
 	ret = o->restore_detached ? 0 : wait_task(&c);
 out:
 	if (!c.child && ret == 1)
-		pr_err("restore of pid %d failed; nothing was left running\n", c.pid);
+		pr_err("restore failed; nothing was left running\n");
 	cleanup(&c);
 	return ret;
 }

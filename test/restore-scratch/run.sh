@@ -3,7 +3,7 @@
 set -u
 cd "$(dirname "$0")"
 D=/tmp/rs-$(basename $1)
-DUMPER=${DUMPER:-mkimg}
+DUMPER=${DUMPER:-criu}
 rm -rf $D; mkdir -p $D
 ./reaper "$@" > $D.out 2>&1 < /dev/null &
 sleep ${WAIT:-1.2}
@@ -11,8 +11,6 @@ PID=$(awk '/ready/{print $2; exit}' $D.out)
 cat /proc/$PID/maps > $D.maps.before; ls -l /proc/$PID/fd | awk 'NR>1{print $9,$10,$11}' > $D.fds.before
 case $DUMPER in
 mkimg) ./mkimg $PID $D 2> $D/dump.log ;;
-# criu dump -R, then patch mm-PID.img (proc-parse.c's parse_stat reads the mm fields off by one), then kill
-criu-fixmm) ../../criu/criu dump -t $PID -D $D -v4 -o dump.log -R && ./mkimg --fix-mm $PID $D && kill -9 $PID ;;
 *) ../../criu/criu dump -t $PID -D $D -v4 -o dump.log ;;
 esac || { echo DUMP FAILED; tail $D/dump.log; exit 1; }
 sleep 0.3
