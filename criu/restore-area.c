@@ -455,6 +455,7 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 {
 	struct restorer_args *a = c->args;
+	const char *fault;
 	uint64_t str_off;
 
 	a->magic = RST_MAGIC;
@@ -470,6 +471,11 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	a->svc_fds[a->nr_svc_fds++] = c->svc.log;
 	if (c->svc.pages >= 0)
 		a->svc_fds[a->nr_svc_fds++] = c->svc.pages;
+	fault = getenv("CRIU_FAULT");
+	if (fault && !strcmp(fault, "restorer-crash"))
+		a->fault = RST_FAULT_CRASH;
+	if (fault && !strcmp(fault, "restorer-fail"))
+		a->fault = RST_FAULT_FAIL;
 	a->vmas_off = sizeof(*a);
 	a->pages_off = a->vmas_off + p->nr_vmas * sizeof(struct rst_vma);
 	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);

@@ -43,6 +43,10 @@ enum rst_vma_kind {
 	RST_VMA_ANON_SHARED = 4,
 };
 
+/* CRIU_FAULT=restorer-crash / restorer-fail: the blob faults / fails after mapping. */
+#define RST_FAULT_CRASH	1
+#define RST_FAULT_FAIL	2
+
 #define RST_VMA_GROWSDOWN 0x1u	/* map with MAP_GROWSDOWN */
 #define RST_VMA_FILL	  0x2u	/* has pages to read in: map writable first */
 
@@ -153,6 +157,9 @@ struct restorer_args {
 	uint32_t has_rseq;
 	uint32_t has_clear_tid;
 	uint64_t clear_tid_addr;
+
+	uint32_t fault;		/* RST_FAULT_*: CRIU_FAULT test switch */
+	uint32_t pad1;
 };
 
 _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");

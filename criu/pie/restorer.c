@@ -467,6 +467,10 @@ void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 	unmap_criu(a);
 	move_specials(a);
 	map_vmas(a);
+	if (a->fault == RST_FAULT_CRASH)
+		asm volatile("movl $0, 0x8" ::: "memory");
+	if (a->fault == RST_FAULT_FAIL)
+		rst_fail(a, "CRIU_FAULT=restorer-fail", 0, -5);
 	fill_pages(a);
 	protect_vmas(a);
 	set_mm(a);
