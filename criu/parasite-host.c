@@ -174,6 +174,7 @@ static int resume_wait(struct parasite_ctl *ctl, int req, int inject, struct sto
 		return -1;
 	}
 	ctl->in_sigstop = false;
+	memset(st, 0, sizeof(*st));
 	sig = wait_task_stop(ctl->pid, &status);
 	if (sig < 0)
 		return -1;

@@ -380,12 +380,36 @@ out:
 	return ret;
 }
 
+/* Infect the seized target, run the case's body, cure. */
+static int infect_and_run(const struct ptest_case *c, const struct target *t)
+{
+	struct parasite_ctl *ctl = NULL;
+	struct vma_list vmas = {};
+	int ret = -1;
+
+	if (read_vmas(t->pid, &vmas))
+		return -1;
+	if (c->fault) {
+		printf("  (%d: CRIU_FAULT=%s, errors expected below)\n", t->pid, c->fault);
+		fflush(stdout);
+		setenv("CRIU_FAULT", c->fault, 1);
+	}
+	ctl = parasite_infect(t->pid, &vmas);
+	unsetenv("CRIU_FAULT");
+	if (!ctl != !!c->fault)
+		fail("infect %s", ctl ? "survived a fault" : "failed");
+	else if (!c->body || !c->body(ctl, t))
+		ret = 0;
+	if (ctl && parasite_cure(ctl))
+		ret = fail("cure");
+	free(vmas.v);
+	return ret;
+}
+
 static int run_case(const struct ptest_case *c)
 {
 	int status, ret = -1, fds = count_fds();
-	struct parasite_ctl *ctl = NULL;
 	char *before = NULL, *after = NULL;
-	struct vma_list vmas = {};
 	struct target t;
 
 	if (start_target(c->mode, c->nr_usr1, &t))
@@ -395,38 +419,20 @@ static int run_case(const struct ptest_case *c)
 	before = snapshot(t.pid);
 	if (seize_task(t.pid))
 		goto out;
-	if (c->nr_usr1) {
+	if (c->nr_usr1) {	/* they arrive while it is frozen */
 		kill(t.pid, SIGUSR1);
 		kill(t.pid, SIGUSR2);
 	}
-	if (read_vmas(t.pid, &vmas))
-		goto out;
-	if (c->fault) {
-		printf("  (%d: CRIU_FAULT=%s, errors expected below)\n", t.pid, c->fault);
-		fflush(stdout);
-		setenv("CRIU_FAULT", c->fault, 1);
-	}
-	ctl = parasite_infect(t.pid, &vmas);
-	unsetenv("CRIU_FAULT");
-	if (!ctl != !!c->fault) {
-		fail("infect %s", ctl ? "survived a fault" : "failed");
-		goto out;
-	}
-	if (c->body && c->body(ctl, &t))
-		goto out;
-	ret = 0;
-out:
-	if (ctl && parasite_cure(ctl))
-		ret = fail("cure");
+	ret = infect_and_run(c, &t);
 	after = snapshot(t.pid);
-	if (before && strcmp(before, after))
-		ret = fail("maps or fds changed:\n--- before\n%s--- after\n%s", before, after);
+	if (strcmp(before, after))
+		ret = fail("maps, code or fds changed:\n--- before\n%s--- after\n%s", before, after);
 	unseize_task(t.pid);
+out:
 	if (waitpid(t.pid, &status, 0) != t.pid || !WIFEXITED(status) || WEXITSTATUS(status))
 		ret = fail("target failed: status %#x", status);
 	if (count_fds() != fds)
 		ret = fail("our fd table grew from %d to %d", fds, count_fds());
-	free(vmas.v);
 	free(before);
 	free(after);
 	return ret;
