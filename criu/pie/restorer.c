@@ -22,6 +22,9 @@
 #include "pie-lib.h"
 
 #define SIGSTOP_NR	 19
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #define SIGKILL_NR	 9
 #define TASK_SIZE_MAX	 ((1UL << 47) - PAGE_SIZE)
 #define MAX_RW_CHUNK	 0x7ffff000UL
@@ -261,6 +264,8 @@ static void fill_pages(const struct restorer_args *a)
 		uint64_t addr = p[i].vaddr, off = p[i].file_off;
 		uint64_t left = p[i].nr_pages * PAGE_SIZE;
 
+		/* faulting the run in at once is cheaper than a fault per page under pread */
+		sys_madvise(addr, left, MADV_POPULATE_WRITE);
 		while (left) {
 			ret = sys_pread(a->pages_fd, addr, min_t(uint64_t, left, MAX_RW_CHUNK), off);
 			if (ret <= 0)
