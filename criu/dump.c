@@ -131,6 +131,8 @@ static int dump_with_parasite(struct dump_ctx *c)
 		return -1;
 	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th))
 		return -1;
+	/* In sigsuspend/ppoll the kernel shows a temporary mask; the parasite knows the real one. */
+	c->th.blk_sigset = parasite_sigmask(c->ctl);
 	xfer = open_page_xfer_local(c->dfd, c->pid, c->pid);
 	if (!xfer)
 		return -1;

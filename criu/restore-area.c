@@ -436,6 +436,11 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 		a->rseq_len = th->rseq->len;
 		a->rseq_sig = th->rseq->sig;
 	}
+	if (tc->has_uid && tc->has_gid && (tc->uid != getuid() || tc->gid != getgid())) {
+		a->has_creds = 1;
+		a->uid = tc->uid;
+		a->gid = tc->gid;
+	}
 	a->has_clear_tid = th->has_clear_tid_addr;
 	a->clear_tid_addr = th->clear_tid_addr;
 	a->mm = (struct rst_mm){ mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk,

@@ -159,7 +159,8 @@ struct restorer_args {
 	uint64_t clear_tid_addr;
 
 	uint32_t fault;		/* RST_FAULT_*: CRIU_FAULT test switch */
-	uint32_t pad1;
+	uint32_t has_creds;	/* switch to uid/gid last (criu runs as root) */
+	uint32_t uid, gid;
 };
 
 _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");

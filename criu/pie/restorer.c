@@ -415,6 +415,24 @@ static void set_thread(const struct restorer_args *a)
 		rst_fail(a, "can't register rseq at", a->rseq_ptr, ret);
 }
 
+/* Last, since the steps before need criu's privileges (PR_SET_MM_MAP's exe). */
+static void set_creds(const struct restorer_args *a)
+{
+	long ret;
+
+	if (!a->has_creds)
+		return;
+	ret = sys_call1(__NR_setgroups, 0);
+	if (!ret)
+		ret = sys_call3(__NR_setresgid, a->gid, a->gid, a->gid);
+	if (!ret)
+		ret = sys_call3(__NR_setresuid, a->uid, a->uid, a->uid);
+	if (ret)
+		rst_fail(a, "can't switch to the task's uid/gid", 0, ret);
+	/* a uid change clears it; the dumped task was an ordinary one */
+	sys_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
 static void queue_pending(const struct restorer_args *a)
 {
 	const struct rst_siginfo *s = args_ptr(a, a->siginfo_off);
@@ -484,6 +502,7 @@ void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 	set_sigaltstack(a);
 	set_rlimits(a);
 	set_thread(a);
+	set_creds(a);
 	queue_pending(a);
 	close_service_fds(a);
 	finish(a);

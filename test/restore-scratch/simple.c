@@ -18,7 +18,7 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-	size_t n = 8 << 20;
+	size_t n = (argc > 1 ? atol(argv[1]) : 8) << 20;
 	unsigned char *heap = malloc(n);
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	double f = 1.5;
