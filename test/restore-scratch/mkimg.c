@@ -176,6 +176,10 @@ int main(int argc, char **argv)
 	tc.comm = st.comm;
 	th.comm = st.comm;
 	tc.umask = sts.umask;
+	if (getenv("MKIMG_UID")) {	/* pretend the task ran as this uid/gid */
+		tc.has_uid = tc.has_gid = true;
+		tc.uid = tc.gid = atoi(getenv("MKIMG_UID"));
+	}
 	if (collect_thread_state(pid, &th) || collect_rlimits(pid, &tc) || collect_mm(pid, &st, &vl, &mm))
 		goto fail;
 	fix_mm(pid, &mm);
