@@ -22,9 +22,9 @@
 #include "util.h"
 #include "../pie/restorer-blob.h"
 
-#define TASK_SIZE_MAX  ((1ULL << 47) - PAGE_SIZE)
-#define LOWEST_AREA    (1ULL << 32)
-#define AREA_GAP       (4ULL << 20)	/* keep clear of growsdown stacks' guard gaps */
+#define TASK_SIZE_MAX ((1ULL << 47) - PAGE_SIZE)
+#define LOWEST_AREA   (1ULL << 32)
+#define AREA_GAP      (4ULL << 20) /* keep clear of growsdown stacks' guard gaps */
 
 /* ---- service descriptors -------------------------------------------- */
 
@@ -90,14 +90,14 @@ int rst_prepare_fds(struct rst_ctx *c)
 	c->svc.exe = svc_fd_high(fd, above, "executable");
 	if (c->svc.exe < 0)
 		return -1;
-	pr_debug("service fds: log %d, images %d, pages %d, exe %d (target's highest fd %d)\n", c->svc.log,
-		 c->svc.dfd, c->svc.pages, c->svc.exe, above);
+	pr_debug("service fds: log %d, images %d, pages %d, exe %d (target's highest fd %d)\n", c->svc.log, c->svc.dfd,
+		 c->svc.pages, c->svc.exe, above);
 	return 0;
 }
 
 void rst_close_fds(struct rst_ctx *c)
 {
-	int *fds[] = { &c->svc.log, &c->svc.dfd, &c->svc.pages, &c->svc.exe };
+	int *fds[] = {&c->svc.log, &c->svc.dfd, &c->svc.pages, &c->svc.exe};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -119,9 +119,9 @@ struct own_special {
 
 /* What the area is sized and placed from. */
 struct area_plan {
-	struct range *busy;	/* criu's and the target's mappings */
+	struct range *busy; /* criu's and the target's mappings */
 	size_t nr_busy, cap_busy;
-	struct own_special own[RST_MAX_SPECIAL];	/* criu's [vdso], [vvar]... */
+	struct own_special own[RST_MAX_SPECIAL]; /* criu's [vdso], [vvar]... */
 	unsigned int nr_own;
 	size_t nr_vmas, nr_runs, nr_siginfo, strings;
 	uint64_t blob_len, args_len, scratch_len;
@@ -138,7 +138,7 @@ static int plan_busy(struct area_plan *p, uint64_t start, uint64_t end)
 		p->busy = n;
 		p->cap_busy = cap;
 	}
-	p->busy[p->nr_busy++] = (struct range){ start, end };
+	p->busy[p->nr_busy++] = (struct range){start, end};
 	return 0;
 }
 
@@ -180,7 +180,7 @@ static int scan_own_maps(struct area_plan *p)
 			pr_err("/proc/self/maps: can't parse \"%s\"\n", line);
 			goto out;
 		}
-		if (start >= TASK_SIZE_MAX)	/* [vsyscall] */
+		if (start >= TASK_SIZE_MAX) /* [vsyscall] */
 			continue;
 		if (pos && is_special_name(line + pos) && own_special(p, line + pos, start, end))
 			goto out;
@@ -219,8 +219,8 @@ static int plan_target(const struct rst_ctx *c, struct area_plan *p)
 	p->nr_siginfo = c->img.core->thread->n_pending;
 	p->blob_len = ALIGN_UP((uint64_t)restorer_blob.mem_size, PAGE_SIZE);
 	p->args_len = ALIGN_UP(sizeof(struct restorer_args) + p->nr_vmas * sizeof(struct rst_vma) +
-				       p->nr_runs * sizeof(struct rst_pages) +
-				       p->nr_siginfo * sizeof(struct rst_siginfo) + p->strings + 1,
+				   p->nr_runs * sizeof(struct rst_pages) + p->nr_siginfo * sizeof(struct rst_siginfo) +
+				   p->strings + 1,
 			       PAGE_SIZE);
 	return 0;
 }
@@ -240,7 +240,7 @@ static uint64_t find_hole(struct area_plan *p, uint64_t len)
 	size_t i, n = 0;
 
 	qsort(r, p->nr_busy, sizeof(*r), range_cmp);
-	for (i = 0; i < p->nr_busy; i++) {	/* merge, padding each by AREA_GAP */
+	for (i = 0; i < p->nr_busy; i++) { /* merge, padding each by AREA_GAP */
 		uint64_t s = r[i].start > AREA_GAP ? r[i].start - AREA_GAP : 0;
 		uint64_t e = r[i].end + AREA_GAP;
 
@@ -249,7 +249,7 @@ static uint64_t find_hole(struct area_plan *p, uint64_t len)
 				r[n - 1].end = e;
 			continue;
 		}
-		r[n++] = (struct range){ s, e };
+		r[n++] = (struct range){s, e};
 	}
 	for (i = n; i-- > 0;) {
 		if (r[i].end < top && top - r[i].end >= len)
@@ -269,7 +269,7 @@ static int fill_specials(const struct rst_ctx *c, const struct area_plan *p, str
 
 	a->nr_special = p->nr_own;
 	for (k = 0; k < p->nr_own; k++)
-		a->special[k] = (struct rst_special){ p->own[k].start, p->own[k].len, 0 };
+		a->special[k] = (struct rst_special){p->own[k].start, p->own[k].len, 0};
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 
@@ -305,8 +305,12 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 		if (vma_is_special(v))
 			continue;
 		r = &out[a->nr_vmas++];
-		*r = (struct rst_vma){ .start = v->start, .end = v->end, .pgoff = v->pgoff, .prot = v->prot,
-				       .kind = v->kind, .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY };
+		*r = (struct rst_vma){.start = v->start,
+				      .end = v->end,
+				      .pgoff = v->pgoff,
+				      .prot = v->prot,
+				      .kind = v->kind,
+				      .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY};
 		if (v->has_growsdown && v->growsdown)
 			r->flags |= RST_VMA_GROWSDOWN;
 		if (v->path) {
@@ -335,7 +339,7 @@ static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t of
 				 (unsigned long long)ss, (unsigned long long)ee);
 			continue;
 		}
-		runs[a->nr_pages++] = (struct rst_pages){ ss, (ee - ss) / PAGE_SIZE, off + (ss - s) };
+		runs[a->nr_pages++] = (struct rst_pages){ss, (ee - ss) / PAGE_SIZE, off + (ss - s)};
 		v[k].flags |= RST_VMA_FILL;
 	}
 }
@@ -364,7 +368,7 @@ static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
 	for (size_t i = 0; i < tc->n_sigactions; i++) {
 		const SigactionEntry *s = tc->sigactions[i];
 
-		a->sigact[s->sig - 1] = (struct rst_sigaction){ s->handler, s->flags, s->restorer, s->mask };
+		a->sigact[s->sig - 1] = (struct rst_sigaction){s->handler, s->flags, s->restorer, s->mask};
 		a->sigact_valid |= 1ULL << (s->sig - 1);
 	}
 	for (size_t i = 0; i < th->n_pending; i++) {
@@ -387,8 +391,8 @@ static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
  */
 static uint64_t cpu_timer_tick_us(void)
 {
-	static const uint64_t ticks[] = { 1000, 3333, 4000, 10000 };	/* HZ 1000, 300, 250, 100 */
-	struct itimerval set = { .it_value = { 100, 0 } }, got, old;
+	static const uint64_t ticks[] = {1000, 3333, 4000, 10000}; /* HZ 1000, 300, 250, 100 */
+	struct itimerval set = {.it_value = {100, 0}}, got, old;
 	int64_t extra;
 
 	if (setitimer(ITIMER_PROF, &set, &old))
@@ -410,7 +414,7 @@ static void fill_itimer(struct rst_itimer *r, const ItimerEntry *t, uint64_t tic
 
 	if (t->which != ITIMER_REAL && v > tick_us)
 		v -= tick_us;
-	*r = (struct rst_itimer){ t->which, 1, t->isec, t->iusec, v / 1000000, v % 1000000 };
+	*r = (struct rst_itimer){t->which, 1, t->isec, t->iusec, v / 1000000, v % 1000000};
 }
 
 static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
@@ -429,7 +433,7 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 		fill_itimer(&a->itimer[tc->itimers[i]->which], tc->itimers[i], tick_us);
 	for (size_t i = 0; i < tc->n_rlimits; i++)
 		a->rlimit[a->nr_rlimits++] =
-			(struct rst_rlimit){ tc->rlimits[i]->resource, 0, tc->rlimits[i]->cur, tc->rlimits[i]->max };
+		    (struct rst_rlimit){tc->rlimits[i]->resource, 0, tc->rlimits[i]->cur, tc->rlimits[i]->max};
 	if (th->rseq) {
 		a->has_rseq = 1;
 		a->rseq_ptr = th->rseq->ptr;
@@ -443,15 +447,14 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 	}
 	a->has_clear_tid = th->has_clear_tid_addr;
 	a->clear_tid_addr = th->clear_tid_addr;
-	a->mm = (struct rst_mm){ mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk,
-				 mm->brk,	 mm->start_stack, mm->arg_start, mm->arg_end, mm->env_start,
-				 mm->env_end };
+	a->mm = (struct rst_mm){mm->start_code,	 mm->end_code,	mm->start_data, mm->end_data,  mm->start_brk, mm->brk,
+				mm->start_stack, mm->arg_start, mm->arg_end,	mm->env_start, mm->env_end};
 	pr_debug("mm: code %#llx-%#llx data %#llx-%#llx brk %#llx-%#llx stack %#llx args %#llx-%#llx env %#llx-%#llx\n",
 		 (unsigned long long)mm->start_code, (unsigned long long)mm->end_code,
 		 (unsigned long long)mm->start_data, (unsigned long long)mm->end_data,
 		 (unsigned long long)mm->start_brk, (unsigned long long)mm->brk, (unsigned long long)mm->start_stack,
-		 (unsigned long long)mm->arg_start, (unsigned long long)mm->arg_end,
-		 (unsigned long long)mm->env_start, (unsigned long long)mm->env_end);
+		 (unsigned long long)mm->arg_start, (unsigned long long)mm->arg_end, (unsigned long long)mm->env_start,
+		 (unsigned long long)mm->env_end);
 	if (mm->n_auxv)
 		memcpy(a->mm.auxv, mm->auxv, mm->n_auxv * sizeof(uint64_t));
 	a->mm.auxv_words = mm->n_auxv;
@@ -513,7 +516,7 @@ static int map_area(struct rst_ctx *c, struct area_plan *p)
 			  (unsigned long long)len);
 		return -1;
 	}
-	if ((uint64_t)area != addr) {	/* old kernels ignore MAP_FIXED_NOREPLACE */
+	if ((uint64_t)area != addr) { /* old kernels ignore MAP_FIXED_NOREPLACE */
 		pr_err("the restorer area landed at %p, not at %#llx\n", area, (unsigned long long)addr);
 		munmap(area, len);
 		return -1;

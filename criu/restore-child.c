@@ -43,7 +43,7 @@ static int wait_go(struct rst_ctx *c)
  */
 static int drop_glibc_rseq(void)
 {
-	unsigned int sizes[] = { __rseq_size, 32 };
+	unsigned int sizes[] = {__rseq_size, 32};
 	char *tp;
 	long ret = -1;
 
@@ -67,7 +67,7 @@ static int svc_cmp(const void *a, const void *b)
 /* Close everything of criu's but 0-2 (--shell-job takes the tty from them) and the service fds. */
 static int close_criu_fds(const struct rst_ctx *c)
 {
-	int keep[] = { c->svc.log, c->svc.dfd, c->svc.pages, c->svc.exe };
+	int keep[] = {c->svc.log, c->svc.dfd, c->svc.pages, c->svc.exe};
 	unsigned int from = 3;
 
 	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), svc_cmp);
@@ -131,7 +131,7 @@ static int child_session(const struct rst_ctx *c)
 static int child_sched(const struct rst_ctx *c)
 {
 	const TaskCoreEntry *tc = c->img.core->tc;
-	struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
+	struct sched_param sp = {.sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0};
 
 	if (tc->has_nice && setpriority(PRIO_PROCESS, 0, tc->nice)) {
 		pr_perror("can't set nice %d", tc->nice);
@@ -164,7 +164,7 @@ static int child_misc(const struct rst_ctx *c)
 /* Onto the blob's stack and into the blob; criu's memory is gone after that. */
 static void __attribute__((noreturn)) jump_to_blob(struct rst_ctx *c)
 {
-	uint64_t sp = c->args->scratch_start;	/* top of the blob's stack, page aligned */
+	uint64_t sp = c->args->scratch_start; /* top of the blob's stack, page aligned */
 
 	pr_debug("pid %d: jumping into the restorer at %p\n", c->pid, c->area);
 	asm volatile("mov %0, %%rsp\n\t"
@@ -179,8 +179,7 @@ static void __attribute__((noreturn)) jump_to_blob(struct rst_ctx *c)
 void rst_child(struct rst_ctx *c)
 {
 	log_set_fd_at(c->svc.log);
-	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c) ||
-	    child_sched(c))
+	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c) || child_sched(c))
 		_exit(1);
 	jump_to_blob(c);
 }

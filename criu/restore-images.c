@@ -58,8 +58,7 @@ static int check_task_core(const char *name, const TaskCoreEntry *tc, pid_t pid)
 			return -1;
 		}
 	for (i = 0; i < tc->n_itimers; i++)
-		if (tc->itimers[i]->which > 2 || tc->itimers[i]->iusec >= 1000000 ||
-		    tc->itimers[i]->vusec >= 1000000) {
+		if (tc->itimers[i]->which > 2 || tc->itimers[i]->iusec >= 1000000 || tc->itimers[i]->vusec >= 1000000) {
 			pr_err("%s: corrupt: interval timer %u\n", name, tc->itimers[i]->which);
 			return -1;
 		}
@@ -141,8 +140,7 @@ static int check_vma(const char *name, const VmaEntry *v, const VmaEntry *prev)
 		return -1;
 	}
 	if (v->kind < VMA_KIND__VMA_ANON || v->kind > VMA_KIND__VMA_VSYSCALL) {
-		pr_err("%s: corrupt: mapping %#llx has unknown kind %d\n", name, (unsigned long long)v->start,
-		       v->kind);
+		pr_err("%s: corrupt: mapping %#llx has unknown kind %d\n", name, (unsigned long long)v->start, v->kind);
 		return -1;
 	}
 	if (v->kind != VMA_KIND__VMA_VSYSCALL && v->end > TASK_SIZE_MAX) {
@@ -170,12 +168,12 @@ static int check_mm_fields(const char *name, const MmEntry *mm)
 		uint64_t lo, hi;
 		bool strict;
 	} pairs[] = {
-		{ "code", mm->start_code, mm->end_code, true },
-		{ "data", mm->start_data, mm->end_data, false },
-		{ "brk", mm->start_brk, mm->brk, false },
-		{ "arguments", mm->arg_start, mm->arg_end, false },
-		{ "environment", mm->env_start, mm->env_end, false },
-		{ "stack", mm->start_stack, mm->start_stack, false },
+	    {"code", mm->start_code, mm->end_code, true},
+	    {"data", mm->start_data, mm->end_data, false},
+	    {"brk", mm->start_brk, mm->brk, false},
+	    {"arguments", mm->arg_start, mm->arg_end, false},
+	    {"environment", mm->env_start, mm->env_end, false},
+	    {"stack", mm->start_stack, mm->start_stack, false},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
@@ -275,8 +273,7 @@ static int check_pagemap_entry(const char *name, const MmEntry *mm, const Pagema
 {
 	uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
 
-	if (e->vaddr & ~PAGE_MASK || !e->nr_pages || end <= e->vaddr || end > TASK_SIZE_MAX ||
-	    e->vaddr < prev_end) {
+	if (e->vaddr & ~PAGE_MASK || !e->nr_pages || end <= e->vaddr || end > TASK_SIZE_MAX || e->vaddr < prev_end) {
 		pr_err("%s: corrupt: entry at %#llx of %u pages is unaligned, empty or out of order\n", name,
 		       (unsigned long long)e->vaddr, e->nr_pages);
 		return -1;
@@ -380,8 +377,8 @@ int rst_read_images(struct rst_ctx *c)
 		return -1;
 	if (read_fd_entries(c->dfd, c->pid, &c->img.fds, &c->img.nr_fds))
 		return -1;
-	pr_info("pid %d: images read: %zu mappings, %zu page runs (%llu pages), %zu fds\n", c->pid,
-		c->img.mm->n_vmas, c->img.nr_pme, (unsigned long long)c->img.pmh->nr_pages, c->img.nr_fds);
+	pr_info("pid %d: images read: %zu mappings, %zu page runs (%llu pages), %zu fds\n", c->pid, c->img.mm->n_vmas,
+		c->img.nr_pme, (unsigned long long)c->img.pmh->nr_pages, c->img.nr_fds);
 	return 0;
 }
 

@@ -24,11 +24,11 @@
 #include "log.h"
 #include "restore.h"
 
-#define ERESTARTSYS		512
-#define ERESTARTNOINTR		513
-#define ERESTARTNOHAND		514
-#define ERESTART_RESTARTBLOCK	516
-#define XSTATE_MAX		(1 << 16)
+#define ERESTARTSYS	      512
+#define ERESTARTNOINTR	      513
+#define ERESTARTNOHAND	      514
+#define ERESTART_RESTARTBLOCK 516
+#define XSTATE_MAX	      (1 << 16)
 
 int rst_seize_and_go(struct rst_ctx *c)
 {
@@ -60,9 +60,9 @@ static void report_stop(const struct rst_ctx *c, int status, const char *expecte
 		else
 			snprintf(where, sizeof(where), ", rip %#llx (outside the restorer)", r.rip);
 	}
-	pr_err("pid %d: stopped by signal %d (%s, event %d, si_code %d, si_addr %p%s) while waiting for %s\n",
-	       c->child, WSTOPSIG(status), strsignal(WSTOPSIG(status) & 0x7f), status >> 16, si.si_code, si.si_addr,
-	       where, expected);
+	pr_err("pid %d: stopped by signal %d (%s, event %d, si_code %d, si_addr %p%s) while waiting for %s\n", c->child,
+	       WSTOPSIG(status), strsignal(WSTOPSIG(status) & 0x7f), status >> 16, si.si_code, si.si_addr, where,
+	       expected);
 }
 
 /* Wait for the next stop; a stop other than @want (status >> 8) is an error. */
@@ -80,8 +80,8 @@ static int wait_stop(const struct rst_ctx *c, int want, const char *what)
 		return -1;
 	}
 	if (WIFSIGNALED(status)) {
-		pr_err("pid %d: the new task was killed by signal %d (%s) during restore\n", c->child,
-		       WTERMSIG(status), strsignal(WTERMSIG(status)));
+		pr_err("pid %d: the new task was killed by signal %d (%s) during restore\n", c->child, WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
 		return -1;
 	}
 	if ((status >> 8) != want) {
@@ -148,11 +148,33 @@ static int step_over_munmap(const struct rst_ctx *c)
 static void regs_from_image(const X86RegsEntry *e, struct user_regs_struct *r)
 {
 	*r = (struct user_regs_struct){
-		.r15 = e->r15, .r14 = e->r14, .r13 = e->r13, .r12 = e->r12, .rbp = e->bp,	.rbx = e->bx,
-		.r11 = e->r11, .r10 = e->r10, .r9 = e->r9,   .r8 = e->r8,   .rax = e->ax,	.rcx = e->cx,
-		.rdx = e->dx,  .rsi = e->si,  .rdi = e->di,  .orig_rax = e->orig_ax,		.rip = e->ip,
-		.cs = e->cs,   .eflags = e->flags,	     .rsp = e->sp,  .ss = e->ss,	.fs_base = e->fs_base,
-		.gs_base = e->gs_base,	      .ds = e->ds,   .es = e->es,   .fs = e->fs,	.gs = e->gs,
+	    .r15 = e->r15,
+	    .r14 = e->r14,
+	    .r13 = e->r13,
+	    .r12 = e->r12,
+	    .rbp = e->bp,
+	    .rbx = e->bx,
+	    .r11 = e->r11,
+	    .r10 = e->r10,
+	    .r9 = e->r9,
+	    .r8 = e->r8,
+	    .rax = e->ax,
+	    .rcx = e->cx,
+	    .rdx = e->dx,
+	    .rsi = e->si,
+	    .rdi = e->di,
+	    .orig_rax = e->orig_ax,
+	    .rip = e->ip,
+	    .cs = e->cs,
+	    .eflags = e->flags,
+	    .rsp = e->sp,
+	    .ss = e->ss,
+	    .fs_base = e->fs_base,
+	    .gs_base = e->gs_base,
+	    .ds = e->ds,
+	    .es = e->es,
+	    .fs = e->fs,
+	    .gs = e->gs,
 	};
 }
 
@@ -169,8 +191,8 @@ static void fix_restart(const struct rst_ctx *c, struct user_regs_struct *r)
 {
 	long long ax = (long long)r->rax, nr = (long long)r->orig_rax;
 
-	if (nr >= 0 && (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND ||
-			ax == -ERESTART_RESTARTBLOCK)) {
+	if (nr >= 0 &&
+	    (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK)) {
 		pr_info("pid %d: restarting its interrupted syscall %lld (was %lld)\n", c->pid, nr, ax);
 		r->rax = r->orig_rax;
 		r->rip -= 2;
@@ -182,7 +204,7 @@ static int install_xstate(const struct rst_ctx *c)
 {
 	const ProtobufCBinaryData *xs = &c->img.core->thread->xsave;
 	void *buf = malloc(XSTATE_MAX);
-	struct iovec iov = { buf, XSTATE_MAX };
+	struct iovec iov = {buf, XSTATE_MAX};
 	int ret = -1;
 
 	if (!buf) {
@@ -198,7 +220,7 @@ static int install_xstate(const struct rst_ctx *c)
 		       xs->len, iov.iov_len);
 		goto out;
 	}
-	iov = (struct iovec){ xs->data, xs->len };
+	iov = (struct iovec){xs->data, xs->len};
 	if (ptrace(PTRACE_SETREGSET, c->child, NT_X86_XSTATE, &iov)) {
 		pr_perror("pid %d: the kernel refused the dumped xsave area", c->child);
 		goto out;

@@ -25,9 +25,9 @@ static int fork_task(struct rst_ctx *c)
 {
 	pid_t tid = c->pid;
 	struct clone_args ca = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&tid,
-		.set_tid_size = 1,
+	    .exit_signal = SIGCHLD,
+	    .set_tid = (uintptr_t)&tid,
+	    .set_tid_size = 1,
 	};
 	sigset_t all;
 	long pid;
@@ -140,7 +140,7 @@ static void cleanup(struct rst_ctx *c)
 
 int cr_restore(const struct opts *o)
 {
-	struct rst_ctx c = { .o = o, .dfd = -1, .svc = { -1, -1, -1, -1 }, .go = { -1, -1 } };
+	struct rst_ctx c = {.o = o, .dfd = -1, .svc = {-1, -1, -1, -1}, .go = {-1, -1}};
 	int ret = 1;
 
 	if (o->lazy_pages) {

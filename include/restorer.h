@@ -27,13 +27,13 @@
 
 #include <stdint.h>
 
-#define RST_MAGIC	 0x52535452u	/* "RSTR" */
-#define RST_VERSION	 1
-#define RST_NSIG	 64
-#define RST_MAX_AUXV	 128	/* words, incl. the AT_NULL pair */
-#define RST_MAX_RLIMITS	 16
-#define RST_MAX_SPECIAL	 4	/* [vvar], [vvar_vclock], [vdso], spare */
-#define RST_STACK_SIZE	 (64 * 1024)
+#define RST_MAGIC	0x52535452u /* "RSTR" */
+#define RST_VERSION	1
+#define RST_NSIG	64
+#define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
+#define RST_MAX_RLIMITS 16
+#define RST_MAX_SPECIAL 4 /* [vvar], [vvar_vclock], [vdso], spare */
+#define RST_STACK_SIZE	(64 * 1024)
 
 /* VMA kinds: the values of mm.proto's vma_kind. */
 enum rst_vma_kind {
@@ -44,34 +44,34 @@ enum rst_vma_kind {
 };
 
 /* CRIU_FAULT=restorer-crash / restorer-fail: the blob faults / fails after mapping. */
-#define RST_FAULT_CRASH	1
+#define RST_FAULT_CRASH 1
 #define RST_FAULT_FAIL	2
 
-#define RST_VMA_GROWSDOWN 0x1u	/* map with MAP_GROWSDOWN */
-#define RST_VMA_FILL	  0x2u	/* has pages to read in: map writable first */
+#define RST_VMA_GROWSDOWN 0x1u /* map with MAP_GROWSDOWN */
+#define RST_VMA_FILL	  0x2u /* has pages to read in: map writable first */
 
 struct rst_vma {
 	uint64_t start, end;
-	uint64_t pgoff;		/* bytes */
+	uint64_t pgoff; /* bytes */
 	uint32_t prot;
-	uint32_t kind;		/* enum rst_vma_kind */
-	uint32_t flags;		/* RST_VMA_* */
-	uint32_t open_flags;	/* O_RDONLY / O_RDWR for file mappings */
-	uint64_t path_off;	/* NUL-terminated path, offset from args; 0: none */
+	uint32_t kind;	     /* enum rst_vma_kind */
+	uint32_t flags;	     /* RST_VMA_* */
+	uint32_t open_flags; /* O_RDONLY / O_RDWR for file mappings */
+	uint64_t path_off;   /* NUL-terminated path, offset from args; 0: none */
 };
 
 /* A run of pages to read from the pages image into place. */
 struct rst_pages {
 	uint64_t vaddr;
 	uint64_t nr_pages;
-	uint64_t file_off;	/* bytes into the pages image */
+	uint64_t file_off; /* bytes into the pages image */
 };
 
 /* A vDSO-like mapping criu has now and where the target had it. */
 struct rst_special {
-	uint64_t cur_start;	/* in criu (and the child) */
+	uint64_t cur_start; /* in criu (and the child) */
 	uint64_t len;
-	uint64_t dst_start;	/* dumped address; 0: unmap it, the target had none */
+	uint64_t dst_start; /* dumped address; 0: unmap it, the target had none */
 };
 
 /* The kernel's struct sigaction layout for rt_sigaction(). */
@@ -85,8 +85,8 @@ struct rst_sigaction {
 struct rst_itimer {
 	uint32_t which;
 	uint32_t set;
-	uint64_t isec, iusec;	/* interval */
-	uint64_t vsec, vusec;	/* value */
+	uint64_t isec, iusec; /* interval */
+	uint64_t vsec, vusec; /* value */
 };
 
 struct rst_rlimit {
@@ -96,8 +96,8 @@ struct rst_rlimit {
 };
 
 struct rst_siginfo {
-	uint8_t info[128];	/* raw siginfo_t */
-	uint32_t shared;	/* process-wide queue */
+	uint8_t info[128]; /* raw siginfo_t */
+	uint32_t shared;   /* process-wide queue */
 	uint32_t pad;
 };
 
@@ -117,30 +117,30 @@ struct rst_mm {
 struct restorer_args {
 	uint32_t magic;
 	uint32_t version;
-	uint64_t area_start;	/* the whole area above; never unmapped by the blob */
+	uint64_t area_start; /* the whole area above; never unmapped by the blob */
 	uint64_t area_len;
-	uint64_t scratch_start;	/* inside the area, >= sum of special lengths */
+	uint64_t scratch_start; /* inside the area, >= sum of special lengths */
 
-	int32_t pid;		/* the task's pid (and tid) */
-	int32_t log_fd;		/* criu's log, for the blob's errors */
+	int32_t pid;	/* the task's pid (and tid) */
+	int32_t log_fd; /* criu's log, for the blob's errors */
 	int32_t log_level;
-	int32_t pages_fd;	/* pages-N.img; -1 if no pages */
-	int32_t exe_fd;		/* for PR_SET_MM_MAP */
+	int32_t pages_fd; /* pages-N.img; -1 if no pages */
+	int32_t exe_fd;	  /* for PR_SET_MM_MAP */
 	uint32_t nr_svc_fds;
-	int32_t svc_fds[8];	/* closed at the very end (log_fd among them) */
+	int32_t svc_fds[8]; /* closed at the very end (log_fd among them) */
 
 	uint32_t nr_special;
 	uint32_t nr_vmas;
 	uint32_t nr_pages;
 	uint32_t nr_siginfo;
-	uint64_t vmas_off;	/* struct rst_vma[nr_vmas] */
-	uint64_t pages_off;	/* struct rst_pages[nr_pages] */
-	uint64_t siginfo_off;	/* struct rst_siginfo[nr_siginfo] */
+	uint64_t vmas_off;    /* struct rst_vma[nr_vmas] */
+	uint64_t pages_off;   /* struct rst_pages[nr_pages] */
+	uint64_t siginfo_off; /* struct rst_siginfo[nr_siginfo] */
 
 	struct rst_special special[RST_MAX_SPECIAL];
 	struct rst_mm mm;
 
-	uint64_t sigact_valid;	/* bit (sig - 1): restore sigact[sig - 1] */
+	uint64_t sigact_valid; /* bit (sig - 1): restore sigact[sig - 1] */
 	struct rst_sigaction sigact[RST_NSIG];
 	struct rst_itimer itimer[3];
 	uint32_t nr_rlimits;
@@ -158,8 +158,8 @@ struct restorer_args {
 	uint32_t has_clear_tid;
 	uint64_t clear_tid_addr;
 
-	uint32_t fault;		/* RST_FAULT_*: CRIU_FAULT test switch */
-	uint32_t has_creds;	/* switch to uid/gid last (criu runs as root) */
+	uint32_t fault;	    /* RST_FAULT_*: CRIU_FAULT test switch */
+	uint32_t has_creds; /* switch to uid/gid last (criu runs as root) */
 	uint32_t uid, gid;
 };
 

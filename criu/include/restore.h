@@ -55,23 +55,23 @@ struct rst_images {
 
 /* criu's descriptors the child keeps while it turns into the target. */
 struct rst_svc_fds {
-	int log;	/* a copy of criu's log fd */
-	int dfd;	/* images dir */
-	int pages;	/* pages-N.img, -1 if there are no pages */
-	int exe;	/* the target's executable, for PR_SET_MM_MAP */
+	int log;   /* a copy of criu's log fd */
+	int dfd;   /* images dir */
+	int pages; /* pages-N.img, -1 if there are no pages */
+	int exe;   /* the target's executable, for PR_SET_MM_MAP */
 };
 
 struct rst_ctx {
 	const struct opts *o;
-	pid_t pid;			/* the dumped (and restored) pid */
-	int dfd;			/* images dir, criu's own */
+	pid_t pid; /* the dumped (and restored) pid */
+	int dfd;   /* images dir, criu's own */
 	struct rst_images img;
 	struct rst_svc_fds svc;
-	int go[2];			/* go-ahead pipe: parent writes, child reads */
-	void *area;			/* the restorer area (include/restorer.h) */
+	int go[2];  /* go-ahead pipe: parent writes, child reads */
+	void *area; /* the restorer area (include/restorer.h) */
 	size_t area_len;
-	struct restorer_args *args;	/* inside the area */
-	pid_t child;			/* 0 until forked */
+	struct restorer_args *args; /* inside the area */
+	pid_t child;		    /* 0 until forked */
 	sigset_t saved_mask;
 };
 

@@ -21,13 +21,13 @@
 #include "restorer.h"
 #include "pie-lib.h"
 
-#define SIGSTOP_NR	 19
+#define SIGSTOP_NR 19
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-#define SIGKILL_NR	 9
-#define TASK_SIZE_MAX	 ((1UL << 47) - PAGE_SIZE)
-#define MAX_RW_CHUNK	 0x7ffff000UL
+#define SIGKILL_NR    9
+#define TASK_SIZE_MAX ((1UL << 47) - PAGE_SIZE)
+#define MAX_RW_CHUNK  0x7ffff000UL
 
 asm(".section .text.entry,\"ax\"\n"
     ".globl __blob_entry\n"
@@ -74,7 +74,7 @@ static void blog_num(struct blog *b, long v, int hex)
 /* "restorer: pid P: <what> <addr>: <ret>\n"; addr printed in hex if non-zero. */
 static void rst_log(const struct restorer_args *a, const char *level, const char *what, uint64_t addr, long ret)
 {
-	struct blog b = { .n = 0 };
+	struct blog b = {.n = 0};
 
 	if (a->log_fd < 0)
 		return;
@@ -128,9 +128,9 @@ static unsigned int keep_ranges(const struct restorer_args *a, struct range *r)
 {
 	unsigned int n = 0, i, j;
 
-	r[n++] = (struct range){ a->area_start, a->area_start + a->area_len };
+	r[n++] = (struct range){a->area_start, a->area_start + a->area_len};
 	for (i = 0; i < a->nr_special; i++)
-		r[n++] = (struct range){ a->special[i].cur_start, a->special[i].cur_start + a->special[i].len };
+		r[n++] = (struct range){a->special[i].cur_start, a->special[i].cur_start + a->special[i].len};
 	/* insertion sort by start: a handful of entries */
 	for (i = 1; i < n; i++)
 		for (j = i; j > 0 && r[j].start < r[j - 1].start; j--) {
@@ -298,20 +298,20 @@ static void protect_vmas(const struct restorer_args *a)
 static void set_mm(const struct restorer_args *a)
 {
 	struct prctl_mm_map map = {
-		.start_code = a->mm.start_code,
-		.end_code = a->mm.end_code,
-		.start_data = a->mm.start_data,
-		.end_data = a->mm.end_data,
-		.start_brk = a->mm.start_brk,
-		.brk = a->mm.brk,
-		.start_stack = a->mm.start_stack,
-		.arg_start = a->mm.arg_start,
-		.arg_end = a->mm.arg_end,
-		.env_start = a->mm.env_start,
-		.env_end = a->mm.env_end,
-		.auxv = (__u64 *)a->mm.auxv,
-		.auxv_size = a->mm.auxv_words * 8,
-		.exe_fd = a->exe_fd,
+	    .start_code = a->mm.start_code,
+	    .end_code = a->mm.end_code,
+	    .start_data = a->mm.start_data,
+	    .end_data = a->mm.end_data,
+	    .start_brk = a->mm.start_brk,
+	    .brk = a->mm.brk,
+	    .start_stack = a->mm.start_stack,
+	    .arg_start = a->mm.arg_start,
+	    .arg_end = a->mm.arg_end,
+	    .env_start = a->mm.env_start,
+	    .env_end = a->mm.env_end,
+	    .auxv = (__u64 *)a->mm.auxv,
+	    .auxv_size = a->mm.auxv_words * 8,
+	    .exe_fd = a->exe_fd,
 	};
 	long ret;
 
@@ -346,7 +346,7 @@ static void set_itimers(const struct restorer_args *a)
 
 	for (i = 0; i < 3; i++) {
 		const struct rst_itimer *t = &a->itimer[i];
-		struct k_itimerval v = { t->isec, t->iusec, t->vsec, t->vusec };
+		struct k_itimerval v = {t->isec, t->iusec, t->vsec, t->vusec};
 
 		if (!t->set)
 			continue;
@@ -365,7 +365,7 @@ struct k_stack {
 
 static void set_sigaltstack(const struct restorer_args *a)
 {
-	struct k_stack ss = { a->sas_sp, (int32_t)a->sas_flags, 0, a->sas_size };
+	struct k_stack ss = {a->sas_sp, (int32_t)a->sas_flags, 0, a->sas_size};
 	long ret;
 
 	if (!a->has_sas)
@@ -386,7 +386,7 @@ static void set_rlimits(const struct restorer_args *a)
 
 	for (i = 0; i < a->nr_rlimits; i++) {
 		const struct rst_rlimit *r = &a->rlimit[i];
-		struct k_rlimit nl = { r->cur, r->max }, old;
+		struct k_rlimit nl = {r->cur, r->max}, old;
 
 		ret = sys_call4(__NR_prlimit64, 0, r->resource, &nl, &old);
 		if (ret != -EPERM) /* only raising a hard limit needs care */
@@ -396,7 +396,7 @@ static void set_rlimits(const struct restorer_args *a)
 		if (nl.cur > nl.max)
 			nl.cur = nl.max;
 		ret = sys_call4(__NR_prlimit64, 0, r->resource, &nl, 0);
-check:
+	check:
 		if (ret)
 			rst_fail(a, "can't restore rlimit", 0, r->resource);
 	}
@@ -477,8 +477,8 @@ static void __noreturn finish(const struct restorer_args *a)
 		     "syscall\n\t"
 		     "ud2\n\t"
 		     :
-		     : "D"((long)a->pid), "S"((long)a->pid), "d"((long)SIGSTOP_NR), "r"(base), "r"(len),
-		       [tgkill] "i"(__NR_tgkill), [munmap] "i"(__NR_munmap)
+		     : "D"((long)a->pid), "S"((long)a->pid), "d"((long)SIGSTOP_NR), "r"(base),
+		       "r"(len), [tgkill] "i"(__NR_tgkill), [munmap] "i"(__NR_munmap)
 		     : "rax", "rcx", "r11", "memory");
 	__builtin_unreachable();
 }

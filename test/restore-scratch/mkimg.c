@@ -58,7 +58,7 @@ static void fix_mm(pid_t pid, MmEntry *mm)
 	mm->arg_end = v[46];
 	mm->env_start = v[47];
 	mm->env_end = v[48];
-	if (mm->brk < mm->start_brk)	/* no [heap]: collect_mm used the wrong start_brk */
+	if (mm->brk < mm->start_brk) /* no [heap]: collect_mm used the wrong start_brk */
 		mm->brk = mm->start_brk;
 	free(t);
 }
@@ -98,7 +98,7 @@ static int dump_memory(pid_t pid, int dfd, const struct vma_list *vl)
 			if (!(e & (3ULL << 62)))
 				continue;
 			if (v->type == VT_FILE_PRIVATE && (e & (1ULL << 61)))
-				continue;	/* still the file's page */
+				continue; /* still the file's page */
 			if (pread(mem, buf, 4096, a) != 4096) {
 				perror("pread mem");
 				return -1;
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--fix-mm"))
 		return fix_mm_image(atoi(argv[2]), argv[3]);
 
-	struct opts o = { .imgs_dir = argv[2], .status_fd = -1 };
+	struct opts o = {.imgs_dir = argv[2], .status_fd = -1};
 	pid_t pid = atoi(argv[1]);
 	struct vma_list vl = {};
 	struct proc_stat st;
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 	tc.comm = st.comm;
 	th.comm = st.comm;
 	tc.umask = sts.umask;
-	if (getenv("MKIMG_UID")) {	/* pretend the task ran as this uid/gid */
+	if (getenv("MKIMG_UID")) { /* pretend the task ran as this uid/gid */
 		tc.has_uid = tc.has_gid = true;
 		tc.uid = tc.gid = atoi(getenv("MKIMG_UID"));
 	}

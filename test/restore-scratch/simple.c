@@ -9,7 +9,7 @@
 
 static volatile sig_atomic_t check;
 static volatile unsigned long counter;
-static char data_seg[8192] = { 1 };
+static char data_seg[8192] = {1};
 
 static void on_usr1(int sig)
 {
@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 {
 	size_t n = (argc > 1 ? atol(argv[1]) : 8) << 20;
 	unsigned char *heap = malloc(n);
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	struct timespec ts = {0, 50 * 1000 * 1000};
 	double f = 1.5;
 
 	for (size_t i = 0; i < n; i += 4096)
