@@ -221,12 +221,17 @@ static int scan_vma(struct mem_ctx *c, const struct vma *v)
 		for (long i = 0; i < n; i++) {
 			const struct scan_region *r = &c->regions[i];
 
-			if ((r->start > pos && add_run(c, pos, (r->start - pos) >> PAGE_SHIFT, false)) ||
-			    add_run(c, r->start, (r->end - r->start) >> PAGE_SHIFT, true))
+			uint64_t start = max_t(uint64_t, r->start, pos);
+
+			/* walk_end may lag behind the regions returned; never report a page twice */
+			if (r->end <= pos)
+				continue;
+			if ((start > pos && add_run(c, pos, (start - pos) >> PAGE_SHIFT, false)) ||
+			    add_run(c, start, (r->end - start) >> PAGE_SHIFT, true))
 				return -1;
 			pos = r->end;
 		}
-		a.start = a.walk_end;
+		a.start = max_t(uint64_t, a.walk_end, pos);
 		if (!c->hold && flush(c, false))
 			return -1;
 	}
