@@ -313,6 +313,9 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 				      .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY};
 		if (v->has_growsdown && v->growsdown)
 			r->flags |= RST_VMA_GROWSDOWN;
+		if (a->nr_vmas > 1 && r->kind == RST_VMA_ANON && r[-1].kind == RST_VMA_ANON && r[-1].end == r->start &&
+		    r[-1].prot == r->prot && (r[-1].flags & RST_VMA_GROWSDOWN) == (r->flags & RST_VMA_GROWSDOWN))
+			r->flags |= RST_VMA_NOMERGE;
 		if (v->path) {
 			strcpy((char *)a + *str_off, v->path);
 			r->path_off = *str_off;

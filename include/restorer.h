@@ -49,6 +49,7 @@ enum rst_vma_kind {
 
 #define RST_VMA_GROWSDOWN 0x1u /* map with MAP_GROWSDOWN */
 #define RST_VMA_FILL	  0x2u /* has pages to read in: map writable first */
+#define RST_VMA_NOMERGE	  0x4u /* was apart from the same-looking mapping below it */
 
 struct rst_vma {
 	uint64_t start, end;

@@ -210,6 +210,31 @@ static void move_specials(const struct restorer_args *a)
 
 /* ---- phase 3: the target's mappings and their pages ------------------ */
 
+/*
+ * Two adjacent private anonymous mappings that look the same were kept
+ * apart by the kernel (different anon_vmas, e.g. one inherited over fork).
+ * A plain mmap next to the first would merge with it. A mapping made
+ * elsewhere, given its own anon_vma by one touched (and dropped) page, and
+ * moved into place stays apart, as the dumped one did.
+ */
+static long map_anon_apart(const struct restorer_args *a, const struct rst_vma *v, uint32_t prot, long flags)
+{
+	uint64_t len = v->end - v->start;
+	long tmp, ret;
+
+	tmp = sys_mmap(0, len, prot | PROT_WRITE, flags & ~MAP_FIXED, -1, 0);
+	if (tmp < 0)
+		return tmp;
+	*(volatile char *)tmp = 0;
+	sys_madvise(tmp, PAGE_SIZE, MADV_DONTNEED);
+	if (!(prot & PROT_WRITE))
+		sys_mprotect(tmp, len, prot);
+	ret = sys_mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start);
+	if (ret < 0)
+		sys_munmap(tmp, len);
+	return ret;
+}
+
 static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 {
 	uint64_t len = v->end - v->start;
@@ -237,7 +262,10 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 	default:
 		rst_fail(a, "unknown mapping kind at", v->start, v->kind);
 	}
-	ret = sys_mmap(v->start, len, prot, flags, fd, fd < 0 ? 0 : v->pgoff);
+	if (v->flags & RST_VMA_NOMERGE)
+		ret = map_anon_apart(a, v, prot, flags);
+	else
+		ret = sys_mmap(v->start, len, prot, flags, fd, fd < 0 ? 0 : v->pgoff);
 	if (fd >= 0)
 		sys_close(fd);
 	if (ret != (long)v->start)
