@@ -159,8 +159,9 @@ int cr_restore(const struct opts *o)
 		goto out;
 	}
 	ret = o->restore_detached ? 0 : wait_task(&c);
+	c.running = true;
 out:
-	if (!c.child && ret == 1)
+	if (!c.running)
 		pr_err("restore failed; nothing was left running\n");
 	cleanup(&c);
 	return ret;

@@ -23,6 +23,7 @@
 #define CR_RESTORE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -72,6 +73,7 @@ struct rst_ctx {
 	size_t area_len;
 	struct restorer_args *args; /* inside the area */
 	pid_t child;		    /* 0 until forked */
+	bool running;		    /* let go: from then on failures are its own */
 	sigset_t saved_mask;
 };
 
