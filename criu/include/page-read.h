@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Page sources of the lazy-pages daemon: ONE interface, "get pages of
+ * (image pid, dump-time address, count)", two implementations:
+ *
+ *   local   pread from pages-N.img, located through pagemap-PID.img
+ *           (synchronous: the pages are delivered before fetch returns)
+ *   remote  LZ_REQ_PAGES on the lazy-proto FAULT connection, plus the BULK
+ *           stream of every lazy page (asynchronous: replies are read when
+ *           the source's sockets are readable, in bounded steps)
+ *
+ * Pages reach the caller only through the deliver callback; data == NULL
+ * means "map zero pages", urgent says whether a fault asked for them. A pagemap-PID.img is
+ *
+ *   head {pages_id, nr_pages} | entry {vaddr, nr_pages, flags} ... (address order)
+ *
+ * and the data of the PE_PRESENT entries follow each other in pages-N.img.
+ */
+#ifndef CR_PAGE_READ_H
+#define CR_PAGE_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct opts;
+
+#define PM_PRESENT 1u	/* PE_PRESENT */
+#define PM_LAZY	   2u	/* PE_LAZY */
+
+struct pm_run {
+	uint64_t vaddr;
+	uint64_t off;		/* byte offset in pages-N.img when PM_PRESENT */
+	uint32_t nr_pages;
+	uint32_t flags;
+};
+
+struct pagemap {
+	uint32_t pid;
+	uint32_t pages_id;
+	uint64_t nr_present;	/* pages in pages-N.img */
+	struct pm_run *runs;	/* address order, no overlaps */
+	size_t nr;
+};
+
+/* Read and check pagemap-PID.img of directory @dfd; errors name the file. */
+int pagemap_load(int dfd, uint32_t pid, struct pagemap *pm);
+void pagemap_free(struct pagemap *pm);
+/* The run containing @addr, or NULL. */
+const struct pm_run *pagemap_find(const struct pagemap *pm, uint64_t addr);
+
+/* Called for every piece of pages that arrives; non-zero return fails the source call. */
+typedef int (*page_deliver_fn)(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, const void *data,
+			       bool urgent);
+
+struct page_src;
+
+struct page_src_ops {
+	/* The pagemap of one more image pid (kept by the caller while the source lives). */
+	int (*add_pid)(struct page_src *ps, const struct pagemap *pm);
+	/* Ask for @nr pages at @addr of @pid; @urgent: a fault waits for the first one. */
+	int (*fetch)(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr, bool urgent);
+	/* Is a page of this range already asked for? */
+	bool (*busy)(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr);
+	/* Start the background stream of every lazy page; NULL: the caller fetches in chunks. */
+	int (*stream)(struct page_src *ps);
+	/* Its sockets are readable: read at most about @budget bytes of stream data. */
+	int (*readable)(struct page_src *ps, size_t budget);
+	/* The commit point (the restored tree runs), and completion. */
+	int (*resumed)(struct page_src *ps);
+	int (*done)(struct page_src *ps);
+	void (*destroy)(struct page_src *ps);
+};
+
+struct page_src {
+	const struct page_src_ops *ops;
+	const char *name;
+	page_deliver_fn deliver;
+	void *arg;
+	int epfd;		/* the source adds its sockets here ... */
+	void *ep_tag;		/* ... with this epoll data.ptr */
+	unsigned int inflight;	/* requests not answered yet */
+	bool stream_done;	/* the source has nothing more to stream */
+	bool committed;		/* after resumed(): reconnect instead of failing */
+};
+
+struct page_src *page_src_local(int dfd, page_deliver_fn deliver, void *arg);
+/* Connects FAULT and BULK to o->address:o->port with session @session (the dumped root pid). */
+struct page_src *page_src_remote(const struct opts *o, uint64_t session, int epfd, void *ep_tag,
+				 page_deliver_fn deliver, void *arg);
+
+#endif

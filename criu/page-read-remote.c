@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The remote page source: the lazy-pages daemon's client of the dumping
+ * source (criu/lazy-server.c), over two lazy-proto connections:
+ *
+ *   FAULT  LZ_REQ_PAGES -> one LZ_PAGES / LZ_ZERO / LZ_ERROR each, in order
+ *   BULK   LZ_STREAM    -> LZ_PAGES ... LZ_STREAM_END
+ *
+ * Sends are small and blocking; receives never block (MSG_DONTWAIT) and
+ * hand pages over in chunks as they arrive, so a 16 MiB stream message
+ * never holds up a fault. After the commit point a lost connection is
+ * reconnected with backoff; requests in flight are asked again.
+ */
+#define LOG_PREFIX "lazy-pages remote: "
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "lazy-proto.h"
+#include "log.h"
+#include "opts.h"
+#include "page-read.h"
+#include "util.h"
+
+#define RCHUNK_PAGES	64	/* pages handed over at once while a message arrives */
+#define RECONNECTS	5
+#define DONE_TIMEOUT_S	30
+
+struct rconn {
+	const char *name;
+	int role;
+	int fd;
+	unsigned char hbuf[LZ_HDR_SIZE];
+	size_t hgot;		/* header bytes so far */
+	bool in_payload;
+	struct lz_hdr h;	/* the message being received */
+	uint64_t pdone;		/* payload bytes handed over */
+	size_t bgot;		/* bytes in buf, not handed over */
+	char *buf;		/* RCHUNK_PAGES pages */
+};
+
+struct rreq {
+	uint32_t pid;
+	uint32_t nr;
+	uint64_t addr;
+	bool urgent;
+};
+
+struct remote_src {
+	struct page_src ps;
+	const struct opts *o;
+	uint64_t session;
+	struct rconn fault, bulk;
+	struct rreq *reqs;	/* sent on FAULT, not answered: FIFO */
+	size_t nr, cap;
+	bool stream_asked;
+};
+
+static int rc_open(struct remote_src *rs, struct rconn *rc)
+{
+	struct lz_handshake hs = { LZ_MAGIC, LZ_VERSION, rc->role, rs->session };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = rs->ps.ep_tag };
+	int err = 0;
+
+	rc->hgot = rc->bgot = rc->pdone = 0;
+	rc->in_payload = false;
+	rc->fd = lz_connect_tcp(rs->o->address, rs->o->port);
+	if (rc->fd < 0) {
+		pr_perror("%s: can't connect to %s:%d", rc->name, rs->o->address, rs->o->port);
+		return -1;
+	}
+	if (lz_send_hs(rc->fd, &hs) || lz_recv_hs(rc->fd, &hs, &err) || hs.role_or_status != LZ_OK) {
+		if (err || hs.role_or_status)
+			pr_err("%s: %s:%d refused the handshake: %s\n", rc->name, rs->o->address, rs->o->port,
+			       lz_strerror(err ? err : hs.role_or_status));
+		else
+			pr_perror("%s: handshake with %s:%d failed", rc->name, rs->o->address, rs->o->port);
+		goto err;
+	}
+	if (epoll_ctl(rs->ps.epfd, EPOLL_CTL_ADD, rc->fd, &ev)) {
+		pr_perror("%s: can't watch the socket", rc->name);
+		goto err;
+	}
+	return 0;
+err:
+	close(rc->fd);
+	rc->fd = -1;
+	return -1;
+}
+
+static void rc_close(struct remote_src *rs, struct rconn *rc)
+{
+	if (rc->fd < 0)
+		return;
+	epoll_ctl(rs->ps.epfd, EPOLL_CTL_DEL, rc->fd, NULL);
+	close(rc->fd);
+	rc->fd = -1;
+}
+
+static int rs_send(struct remote_src *rs, struct rconn *rc, int cmd, uint32_t pid, uint64_t addr, uint32_t nr)
+{
+	struct lz_hdr h = { .cmd = cmd, .pid = pid, .addr = addr, .nr_pages = nr };
+
+	if (lz_send_msg(rc->fd, &h, NULL)) {
+		pr_perror("%s: can't send %s", rc->name, lz_cmd_name(cmd));
+		return -1;
+	}
+	return 0;
+}
+
+/* Ask again for what was in flight on a new FAULT connection; restart the stream on a new BULK. */
+static int rc_replay(struct remote_src *rs, struct rconn *rc)
+{
+	if (rc == &rs->bulk)
+		return rs->stream_asked && !rs->ps.stream_done ? rs_send(rs, rc, LZ_STREAM, 0, 0, 0) : 0;
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs_send(rs, rc, LZ_REQ_PAGES, rs->reqs[i].pid, rs->reqs[i].addr, rs->reqs[i].nr))
+			return -1;
+	return 0;
+}
+
+/* The connection broke: before the commit point that ends the migration, after it reconnect. */
+static int rc_lost(struct remote_src *rs, struct rconn *rc, const char *why)
+{
+	unsigned int delay_ms = 100;
+
+	rc_close(rs, rc);
+	if (!rs->ps.committed) {
+		pr_err("%s connection to %s:%d lost before the commit point: %s\n", rc->name, rs->o->address,
+		       rs->o->port, why);
+		return -1;
+	}
+	pr_warn("%s connection lost (%s): reconnecting\n", rc->name, why);
+	for (int i = 0; i < RECONNECTS; i++, delay_ms *= 2) {
+		usleep(delay_ms * 1000);
+		if (rc_open(rs, rc) == 0)
+			return rc_replay(rs, rc);
+	}
+	pr_err("%s: %s:%d unreachable after %d attempts\n", rc->name, rs->o->address, rs->o->port, RECONNECTS);
+	return -1;
+}
+
+/* recv without blocking: bytes, 0 nothing now, -1 lost (errno or EOF). */
+static ssize_t rc_recv(struct rconn *rc, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(rc->fd, buf, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n == 0) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return n;
+}
+
+static int rs_reply_done(struct remote_src *rs, const struct lz_hdr *h)
+{
+	if (!rs->nr || rs->reqs[0].pid != h->pid || rs->reqs[0].addr != h->addr) {
+		pr_err("fault: unexpected %s for pid %u at 0x%llx\n", lz_cmd_name(h->cmd), h->pid,
+		       (unsigned long long)h->addr);
+		return -1;
+	}
+	memmove(&rs->reqs[0], &rs->reqs[1], (rs->nr - 1) * sizeof(rs->reqs[0]));
+	rs->nr--;
+	rs->ps.inflight = rs->nr;
+	return 0;
+}
+
+static bool rc_urgent(struct remote_src *rs, struct rconn *rc)
+{
+	return rc == &rs->fault && rs->nr && rs->reqs[0].urgent;
+}
+
+/* A whole header arrived. */
+static int rc_on_hdr(struct remote_src *rs, struct rconn *rc)
+{
+	struct lz_hdr *h = &rc->h;
+	int err = 0;
+
+	rc->hgot = 0;
+	if (lz_hdr_decode(rc->hbuf, h, &err)) {
+		pr_err("%s: bad message from the source: %s\n", rc->name, lz_strerror(err));
+		return -1;
+	}
+	switch (h->cmd) {
+	case LZ_PAGES:
+		rc->in_payload = true;
+		rc->pdone = rc->bgot = 0;
+		return 0;
+	case LZ_ZERO:
+		if (rs->ps.deliver(rs->ps.arg, h->pid, h->addr, h->nr_pages, NULL, rc_urgent(rs, rc)))
+			return -1;
+		return rc == &rs->fault ? rs_reply_done(rs, h) : 0;
+	case LZ_ERROR:
+		pr_err("%s: the source can't serve pid %u at 0x%llx (%u pages): %s\n", rc->name, h->pid,
+		       (unsigned long long)h->addr, h->nr_pages, lz_strerror(h->status));
+		return -1;
+	case LZ_STREAM_END:
+		if (rc == &rs->bulk) {
+			pr_info("the source streamed every lazy page\n");
+			rs->ps.stream_done = true;
+			return 0;
+		}
+		break;
+	}
+	pr_err("%s: unexpected %s from the source\n", rc->name, lz_cmd_name(h->cmd));
+	return -1;
+}
+
+/* Hand over the whole pages buffered so far; at the end of the payload, finish the message. */
+static int rc_flush(struct remote_src *rs, struct rconn *rc)
+{
+	struct lz_hdr *h = &rc->h;
+	size_t whole = rc->bgot & ~(PAGE_SIZE - 1);
+	bool urgent = rc_urgent(rs, rc);
+
+	if (whole && rs->ps.deliver(rs->ps.arg, h->pid, h->addr + rc->pdone, whole / PAGE_SIZE, rc->buf, urgent))
+		return -1;
+	rc->pdone += whole;
+	memmove(rc->buf, rc->buf + whole, rc->bgot - whole);
+	rc->bgot -= whole;
+	if (rc->pdone < h->payload_len)
+		return 0;
+	rc->in_payload = false;
+	return rc == &rs->fault ? rs_reply_done(rs, h) : 0;
+}
+
+/* Read what is there, up to about @budget bytes: 0 ok (or nothing more now), -1 failed. */
+static int rc_read(struct remote_src *rs, struct rconn *rc, size_t budget)
+{
+	size_t got = 0;
+
+	while (rc->fd >= 0 && got < budget) {
+		ssize_t n;
+
+		if (!rc->in_payload) {
+			n = rc_recv(rc, rc->hbuf + rc->hgot, LZ_HDR_SIZE - rc->hgot);
+			if (n > 0 && (rc->hgot += n) == LZ_HDR_SIZE && rc_on_hdr(rs, rc))
+				return -1;
+		} else {
+			size_t want = min_t(uint64_t, RCHUNK_PAGES * PAGE_SIZE - rc->bgot,
+					    rc->h.payload_len - rc->pdone - rc->bgot);
+
+			n = rc_recv(rc, rc->buf + rc->bgot, want);
+			if (n > 0) {
+				rc->bgot += n;
+				if ((rc->bgot == RCHUNK_PAGES * PAGE_SIZE ||
+				     rc->pdone + rc->bgot == rc->h.payload_len) && rc_flush(rs, rc))
+					return -1;
+			}
+		}
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return rc_lost(rs, rc, strerror(errno));
+		got += n;
+	}
+	return 0;
+}
+
+static int remote_readable(struct page_src *ps, size_t budget)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	/* fault replies whole, then a bounded slice of the stream */
+	if (rc_read(rs, &rs->fault, SIZE_MAX))
+		return -1;
+	if (rs->bulk.fd >= 0 && rc_read(rs, &rs->bulk, budget))
+		return -1;
+	return 0;
+}
+
+static int remote_fetch(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr, bool urgent)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	if (rs->nr == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct rreq *r = xrealloc(rs->reqs, cap * sizeof(*r));
+
+		if (!r)
+			return -1;
+		rs->reqs = r;
+		rs->cap = cap;
+	}
+	rs->reqs[rs->nr++] = (struct rreq){ pid, nr, addr, urgent };
+	ps->inflight = rs->nr;
+	if (rs->fault.fd < 0 || rs_send(rs, &rs->fault, LZ_REQ_PAGES, pid, addr, nr))
+		return rc_lost(rs, &rs->fault, "send failed");
+	return 0;
+}
+
+static bool remote_busy(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+	uint64_t end = addr + (uint64_t)nr * PAGE_SIZE;
+
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct rreq *r = &rs->reqs[i];
+
+		if (r->pid == pid && r->addr < end && addr < r->addr + (uint64_t)r->nr * PAGE_SIZE)
+			return true;
+	}
+	return false;
+}
+
+static int remote_add_pid(struct page_src *ps, const struct pagemap *pm)
+{
+	return 0;
+}
+
+static int remote_stream(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	rs->stream_asked = true;
+	pr_info("asking the source to stream every lazy page\n");
+	if (rs_send(rs, &rs->bulk, LZ_STREAM, 0, 0, 0))
+		return rc_lost(rs, &rs->bulk, "send failed");
+	return 0;
+}
+
+static int remote_resumed(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	if (rs_send(rs, &rs->fault, LZ_RESUMED, (uint32_t)rs->session, 0, 0))
+		return -1;
+	ps->committed = true;
+	return 0;
+}
+
+/* LZ_DONE, then wait (blocking, bounded) for LZ_DONE_ACK; replies still in flight are dropped. */
+static int remote_done(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+	struct timeval tv = { DONE_TIMEOUT_S, 0 };
+	struct lz_hdr h;
+	int err, ret;
+
+	rc_close(rs, &rs->bulk);
+	if (rs_send(rs, &rs->fault, LZ_DONE, (uint32_t)rs->session, 0, 0))
+		return -1;
+	setsockopt(rs->fault.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (rs->fault.in_payload || rs->fault.hgot) {
+		/* finish the message being received the slow way */
+		while (rs->fault.in_payload || rs->fault.hgot)
+			if (rc_read(rs, &rs->fault, SIZE_MAX))
+				return -1;
+	}
+	while ((ret = lz_recv_hdr(rs->fault.fd, &h, &err)) == 0) {
+		if (h.cmd == LZ_DONE_ACK) {
+			pr_info("the source acknowledged: its tree is gone\n");
+			return 0;
+		}
+		if (h.cmd == LZ_ERROR) {
+			pr_err("the source refused LZ_DONE: %s\n", lz_strerror(h.status));
+			return -1;
+		}
+		while (h.payload_len) {
+			size_t n = min_t(uint64_t, h.payload_len, RCHUNK_PAGES * PAGE_SIZE);
+
+			if (lz_recv_all(rs->fault.fd, rs->fault.buf, n))
+				break;
+			h.payload_len -= n;
+		}
+	}
+	if (ret > 0 || err)
+		pr_err("no LZ_DONE_ACK from the source: %s\n", ret > 0 ? "it closed" : lz_strerror(err));
+	else
+		pr_perror("no LZ_DONE_ACK from the source");
+	return -1;
+}
+
+static void remote_destroy(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	rc_close(rs, &rs->fault);
+	rc_close(rs, &rs->bulk);
+	free(rs->fault.buf);
+	free(rs->bulk.buf);
+	free(rs->reqs);
+	free(rs);
+}
+
+static const struct page_src_ops remote_ops = {
+	.add_pid = remote_add_pid,
+	.fetch = remote_fetch,
+	.busy = remote_busy,
+	.stream = remote_stream,
+	.readable = remote_readable,
+	.resumed = remote_resumed,
+	.done = remote_done,
+	.destroy = remote_destroy,
+};
+
+struct page_src *page_src_remote(const struct opts *o, uint64_t session, int epfd, void *ep_tag,
+				 page_deliver_fn deliver, void *arg)
+{
+	struct remote_src *rs = xzalloc(sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	rs->o = o;
+	rs->session = session;
+	rs->ps = (struct page_src){ .ops = &remote_ops, .name = "the source", .deliver = deliver, .arg = arg,
+				    .epfd = epfd, .ep_tag = ep_tag };
+	rs->fault = (struct rconn){ .name = "fault", .role = LZ_ROLE_FAULT, .fd = -1 };
+	rs->bulk = (struct rconn){ .name = "bulk", .role = LZ_ROLE_BULK, .fd = -1 };
+	rs->fault.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
+	rs->bulk.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
+	if (!rs->fault.buf || !rs->bulk.buf || rc_open(rs, &rs->fault) || rc_open(rs, &rs->bulk)) {
+		remote_destroy(&rs->ps);
+		return NULL;
+	}
+	pr_info("connected to %s:%d (session %llu)\n", o->address, o->port, (unsigned long long)session);
+	return &rs->ps;
+}
