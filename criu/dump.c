@@ -131,6 +131,7 @@ static int dump_with_parasite(struct dump_ctx *c)
 		return -1;
 	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th))
 		return -1;
+	set_exact_brk(&misc, &c->mm);
 	/* In sigsuspend/ppoll the kernel shows a temporary mask; the parasite knows the real one. */
 	c->th.blk_sigset = parasite_sigmask(c->ctl);
 	xfer = open_page_xfer_local(c->dfd, c->pid, c->pid);
@@ -138,7 +139,9 @@ static int dump_with_parasite(struct dump_ctx *c)
 		return -1;
 	c->t_mem = now_ns();
 	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst);
-	if (xfer->close(xfer))
+	if (ret)
+		xfer->abort(xfer);
+	else if (xfer->close(xfer))
 		ret = -1;
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,11 +17,12 @@
 struct log_state {
 	int fd;
 	int level;
+	bool copy_errors;	/* errors also to stderr when logging to a file */
 	struct timespec start;
 };
 
 /* The only file-level state in the tool: logging is process-wide by nature. */
-static struct log_state logst = { .fd = 2, .level = LOG_WARN };
+static struct log_state logst = { .fd = 2, .level = LOG_WARN, .copy_errors = true };
 
 int log_init(const char *path, int level)
 {
@@ -62,6 +64,12 @@ void log_set_fd_at(int fd)
 	logst.fd = fd;
 }
 
+/* In a restored task fd 2 belongs to the target: errors must not go there. */
+void log_no_stderr_copy(void)
+{
+	logst.copy_errors = false;
+}
+
 void cr_log(int level, const char *file, int line, int with_errno, const char *fmt, ...)
 {
 	char buf[4096];
@@ -95,7 +103,7 @@ void cr_log(int level, const char *file, int line, int with_errno, const char *f
 		/* nowhere left to report it */
 	}
 	/* Errors reach the user even when the log goes to a file. */
-	if (level == LOG_ERROR && logst.fd > 2 && write(2, buf, n) < 0) {
+	if (level == LOG_ERROR && logst.copy_errors && logst.fd > 2 && write(2, buf, n) < 0) {
 	}
 	errno = saved;
 }

@@ -253,6 +253,45 @@ bad:
 	return -1;
 }
 
+/* "unlimited" or a number. */
+static int limit_value(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!strcmp(s, "unlimited")) {
+		*v = RLIM_INFINITY;
+		return 0;
+	}
+	*v = strtoull(s, &end, 10);
+	return *end || end == s ? -1 : 0;
+}
+
+int parse_limits(const char *text, struct rlimit *lim, int nr)
+{
+	const char *p = strchr(text, '\n');	/* the header line */
+	int i;
+
+	for (i = 0; p && p[1] && i < nr; i++) {
+		char soft[32], hard[32];
+		uint64_t s, h;
+
+		p++;
+		if (strlen(p) < LIMITS_NAME_WIDTH || sscanf(p + LIMITS_NAME_WIDTH, "%31s %31s", soft, hard) != 2 ||
+		    limit_value(soft, &s) || limit_value(hard, &h)) {
+			pr_err("limits: line %d is malformed\n", i + 2);
+			return -1;
+		}
+		lim[i].rlim_cur = s;
+		lim[i].rlim_max = h;
+		p = strchr(p, '\n');
+	}
+	if (i != nr) {
+		pr_err("limits: %d limits, expected %d\n", i, nr);
+		return -1;
+	}
+	return 0;
+}
+
 static char *proc_text(pid_t pid, const char *what)
 {
 	char path[64];
@@ -297,6 +336,18 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	if (!t)
 		return -1;
 	ret = parse_stat(t, st);
+	free(t);
+	return ret;
+}
+
+int proc_read_limits(pid_t pid, struct rlimit *lim, int nr)
+{
+	char *t = proc_text(pid, "limits");
+	int ret;
+
+	if (!t)
+		return -1;
+	ret = parse_limits(t, lim, nr);
 	free(t);
 	return ret;
 }

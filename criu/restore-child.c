@@ -96,6 +96,8 @@ static bool target_has_fd(const struct rst_ctx *c, unsigned int fd)
 
 static int child_files(struct rst_ctx *c)
 {
+	/* from here on fds 0-2 are the target's */
+	log_no_stderr_copy();
 	if (close_criu_fds(c) || restore_fds(c->img.fds, c->img.nr_fds, c->o))
 		return -1;
 	for (unsigned int fd = 0; fd < 3; fd++)

@@ -146,24 +146,22 @@ int collect_thread_state(pid_t tid, ThreadCoreEntry *th)
 
 int collect_rlimits(pid_t pid, TaskCoreEntry *tc)
 {
+	struct rlimit lim[RLIMIT_NLIMITS];
+
+	if (proc_read_limits(pid, lim, RLIMIT_NLIMITS))
+		return -1;
 	tc->rlimits = xzalloc(RLIMIT_NLIMITS * sizeof(*tc->rlimits));
 	if (!tc->rlimits)
 		return -1;
 	for (int r = 0; r < RLIMIT_NLIMITS; r++) {
-		struct rlimit rl;
-		RlimitEntry *e;
+		RlimitEntry *e = xzalloc(sizeof(*e));
 
-		if (prlimit(pid, r, NULL, &rl)) {
-			pr_perror("pid %d: can't read rlimit %d", pid, r);
-			return -1;
-		}
-		e = xzalloc(sizeof(*e));
 		if (!e)
 			return -1;
 		rlimit_entry__init(e);
 		e->resource = r;
-		e->cur = rl.rlim_cur;
-		e->max = rl.rlim_max;
+		e->cur = lim[r].rlim_cur;
+		e->max = lim[r].rlim_max;
 		tc->rlimits[tc->n_rlimits++] = e;
 	}
 	return 0;
@@ -237,6 +235,13 @@ int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreE
 	tc->umask = m->umask;
 	tc->personality = m->personality;
 	return 0;
+}
+
+void set_exact_brk(const struct parasite_misc *m, MmEntry *mm)
+{
+	/* brk(0) answers the current break; [heap] only shows it rounded up to a page */
+	if (m->brk >= mm->start_brk)
+		mm->brk = m->brk;
 }
 
 static VmaKind vma_kind(enum vma_type t)

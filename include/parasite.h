@@ -54,6 +54,7 @@ struct parasite_misc {
 	uint32_t umask;
 	uint32_t personality;
 	uint32_t pad;
+	uint64_t brk;		/* brk(0): the exact program break, not the page-aligned [heap] end */
 };
 
 struct parasite_iov {		/* the kernel's struct iovec */
@@ -93,7 +94,7 @@ struct parasite_args {
 
 _Static_assert(sizeof(struct parasite_sigaction) == 32, "parasite_sigaction layout");
 _Static_assert(sizeof(struct parasite_itimer) == 32, "parasite_itimer layout");
-_Static_assert(sizeof(struct parasite_misc) == 64 * 32 + 3 * 32 + 24 + 16, "parasite_misc layout");
+_Static_assert(sizeof(struct parasite_misc) == 64 * 32 + 3 * 32 + 24 + 16 + 8, "parasite_misc layout");
 _Static_assert(sizeof(struct parasite_iov) == 16, "parasite_iov layout");
 _Static_assert(sizeof(struct parasite_pipe) == 8, "parasite_pipe layout");
 _Static_assert(offsetof(struct parasite_vmsplice, iov) == 16, "parasite_vmsplice layout");

@@ -25,6 +25,7 @@ void log_fini(void);
 int log_get_level(void);
 int log_get_fd(void);
 void log_set_fd_at(int fd);
+void log_no_stderr_copy(void);
 void cr_log(int level, const char *file, int line, int with_errno, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 

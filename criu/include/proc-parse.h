@@ -4,6 +4,7 @@
 #define CR_PROC_PARSE_H
 
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include "vma.h"
 
@@ -40,11 +41,19 @@ int parse_maps(const char *text, struct vma_list *out);
 int parse_status(const char *text, struct proc_status *st);
 int parse_stat(const char *text, struct proc_stat *st);
 int parse_fdinfo(const char *text, struct fdinfo *fi);
+/*
+ * /proc/PID/limits: @nr limits in resource order (RLIMIT_CPU first). Readable
+ * for any process, unlike prlimit(2) on another user's task without
+ * CAP_SYS_RESOURCE.
+ */
+#define LIMITS_NAME_WIDTH 26
+int parse_limits(const char *text, struct rlimit *lim, int nr);
 
 /* Read and parse /proc/PID/... */
 int proc_read_maps(pid_t pid, struct vma_list *out);
 int proc_read_status(pid_t pid, struct proc_status *st);
 int proc_read_stat(pid_t pid, struct proc_stat *st);
 int proc_read_fdinfo(pid_t pid, int fd, struct fdinfo *fi);
+int proc_read_limits(pid_t pid, struct rlimit *lim, int nr);
 
 #endif

@@ -17,6 +17,8 @@ int collect_rlimits(pid_t pid, TaskCoreEntry *tc);
 int collect_sched(pid_t pid, TaskCoreEntry *tc);
 /* Sigactions, itimers, sigaltstack, tid address etc. from the parasite's answer. */
 int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreEntry *th);
+/* The exact program break from the parasite. */
+void set_exact_brk(const struct parasite_misc *m, MmEntry *mm);
 /* mm fields, auxv, exe and the VMA list. */
 int collect_mm(pid_t pid, const struct proc_stat *st, const struct vma_list *vmas, MmEntry *mm);
 /* Free what the collect_* functions allocated inside a CoreEntry / MmEntry. */

@@ -77,6 +77,7 @@ static int get_misc(struct parasite_misc *m)
 	m->sas_flags = ss.flags;
 	m->umask = sys_umask(0);
 	sys_umask(m->umask);
+	m->brk = sys_call1(__NR_brk, 0);
 	m->personality = sys_personality(0xffffffff);
 	return 0;
 }

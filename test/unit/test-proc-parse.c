@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* /proc parsers on fixture text. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
@@ -117,7 +120,33 @@ static int test_fdinfo(void)
 	return 0;
 }
 
+static int test_limits(void)
+{
+	char *text = NULL;
+	struct rlimit own[RLIMIT_NLIMITS], lim[RLIMIT_NLIMITS];
+	FILE *f = fopen("/proc/self/limits", "r");
+	size_t len = 0;
+	ssize_t n;
+
+	/* the kernel's own text for this process must match getrlimit() */
+	UT_CHECK(f);
+	n = getdelim(&text, &len, 0, f);
+	fclose(f);
+	UT_CHECK(n > 0 && parse_limits(text, lim, RLIMIT_NLIMITS) == 0);
+	free(text);
+	for (int r = 0; r < RLIMIT_NLIMITS; r++) {
+		UT_CHECK(getrlimit(r, &own[r]) == 0);
+		UT_CHECK(own[r].rlim_cur == lim[r].rlim_cur && own[r].rlim_max == lim[r].rlim_max);
+	}
+	UT_CHECK(parse_limits("Limit\nMax cpu time              lots                 unlimited\n", lim, 1) == -1);
+	UT_CHECK(parse_limits("Limit\nMax cpu time              1                    2      s\n", lim, 2) == -1);
+	UT_CHECK(parse_limits("Limit\nMax cpu time              1                    2      s\n", lim, 1) == 0 &&
+		 lim[0].rlim_cur == 1 && lim[0].rlim_max == 2);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
+	{ "limits against getrlimit", test_limits },
 	{ "maps fields and kinds", test_maps },
 	{ "maps malformed lines", test_maps_malformed },
 	{ "status fields", test_status },
