@@ -49,6 +49,7 @@
 #define BG_CHUNK	64	/* pages of one background step */
 #define BULK_BUDGET	(1u << 20)	/* stream bytes read between two looks at the faults */
 #define UFFD_MSGS	64
+#define RESUMED_GRACE_S	10	/* local mode: wait this long for UH_RESUMED */
 
 #define lp_err(lpi, fmt, ...)	 pr_err("%s: " fmt, (lpi)->label, ##__VA_ARGS__)
 #define lp_perror(lpi, fmt, ...) pr_perror("%s: " fmt, (lpi)->label, ##__VA_ARGS__)
@@ -124,6 +125,7 @@ struct lazy_daemon {
 	uint32_t root_pid;
 	bool resumed, streaming, remote;
 	bool hold_bg;			/* tests: no background before UH_RESUMED */
+	long long served_at;		/* local: when every page was delivered */
 	struct lazy_fault *faults;	/* read, not answered yet */
 	size_t nr_faults, cap_faults;
 	struct lazy_stats st;
@@ -513,6 +515,8 @@ out:
 	return ret;
 }
 
+static int ld_inventory(struct lazy_daemon *ld);
+
 static void ld_maybe_stream(struct lazy_daemon *ld)
 {
 	if (ld->streaming || !ld->src->ops->stream || (!ld->resumed && ld->nr_handed < ld->nr_expected))
@@ -541,14 +545,18 @@ static int ld_on_uffd(struct lazy_daemon *ld, uint32_t pid, int ufd, pid_t peer)
 	snprintf(lpi->label, sizeof(lpi->label), "pid %u", pid);
 	lpi->pid = lpi->src_pid = pid;
 	lpi->real_pid = peer;
-	if (lp_load(lpi, pid) || lp_register(lpi))
+	/* the keeper first: whatever fails next, the task never runs on silent zeros */
+	if (lp_register(lpi) || lp_load(lpi, pid))
+		return -1;
+	if (!ld->nr_expected && ld_inventory(ld))
 		return -1;
 	if (peer > 0) {
 		lpi->pidfd = syscall(SYS_pidfd_open, peer, 0);
 		if (lpi->pidfd >= 0 && ld_watch(ld, lpi->pidfd, &lpi->pidfd_tag))
 			return -1;
 	}
-	ld->nr_handed++;
+	if (!ld->nr_handed++)
+		ld->st.t_start = now_ns();	/* figures count from the first handoff */
 	lp_info(lpi, "uffd %d handed off by task %d (%u of %u)\n", ufd, peer, ld->nr_handed, ld->nr_expected);
 	ld_maybe_stream(ld);
 	return 0;
@@ -797,15 +805,27 @@ static int ld_bg_step(struct lazy_daemon *ld)
 	return 1;
 }
 
+/*
+ * Done: every task has every lazy page, and restore said the tree runs
+ * (UH_RESUMED; its connection must still find us). A local restore that
+ * never says so is let go after RESUMED_GRACE_S once all tasks are served.
+ */
 static bool ld_complete(struct lazy_daemon *ld)
 {
 	if (ld->nr_faults || !ld->nr_handed)
 		return false;
-	if (!ld->resumed && (ld->remote || !ld->nr_expected || ld->nr_handed < ld->nr_expected))
-		return false;
 	for (struct lazy_pid *lpi = ld->pids; lpi; lpi = lpi->next)
 		if (!lpi->gone && !rs_empty(&lpi->out))
 			return false;
+	if (ld->resumed)
+		return true;
+	if (ld->remote || !ld->nr_expected || ld->nr_handed < ld->nr_expected)
+		return false;
+	if (!ld->served_at)
+		ld->served_at = now_ns();
+	if (now_ns() - ld->served_at < RESUMED_GRACE_S * 1000000000LL)
+		return false;
+	pr_warn("every page delivered, but no word from restore in %d s: done anyway\n", RESUMED_GRACE_S);
 	return true;
 }
 
@@ -945,7 +965,7 @@ static int ld_inventory(struct lazy_daemon *ld)
 	int ret;
 
 	if (faccessat(ld->dfd, "inventory.img", R_OK, 0) && !ld->remote) {
-		pr_warn("no inventory.img in %s: done only after restore says the tree runs\n", ld->o->imgs_dir);
+		pr_info("no inventory.img in %s yet\n", ld->o->imgs_dir);
 		return 0;
 	}
 	img = img_open(ld->dfd, IMG_INVENTORY, O_RDONLY, 0);
