@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -18,8 +19,28 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proc-parse.h"
 #include "restore.h"
 #include "util.h"
+
+/* PID 1 here reaps orphans only after seconds: give a dumped zombie that long. */
+#define ZOMBIE_WAIT_US	  (50 * 1000)
+#define ZOMBIE_WAIT_TRIES 200
+
+static bool pid_is_zombie(pid_t pid)
+{
+	struct proc_stat st;
+	char path[64], *text;
+	bool z;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	text = read_file(path, NULL);
+	if (!text)
+		return errno == ENOENT; /* reaped meanwhile: try again */
+	z = parse_stat(text, &st) == 0 && (st.state == 'Z' || st.state == 'X');
+	free(text);
+	return z;
+}
 
 static int fork_task(struct rst_ctx *c)
 {
@@ -39,9 +60,17 @@ static int fork_task(struct rst_ctx *c)
 	/* The task runs with every signal blocked until its mask is restored. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &c->saved_mask);
-	pid = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid == 0)
-		rst_child(c);
+	for (int tries = 0;; tries++) {
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			rst_child(c);
+		/* The dumped task may still be a zombie its reaper has not collected yet. */
+		if (pid >= 0 || errno != EEXIST || !pid_is_zombie(c->pid) || tries >= ZOMBIE_WAIT_TRIES)
+			break;
+		if (tries == 0)
+			pr_info("pid %d is a zombie not reaped yet: waiting for it\n", c->pid);
+		usleep(ZOMBIE_WAIT_US);
+	}
 	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 	if (pid < 0) {
 		if (errno == EEXIST)
@@ -100,6 +129,8 @@ static int let_go(struct rst_ctx *c)
 		pr_perror("pid %d: can't let the restored task go", c->child);
 		return -1;
 	}
+	if (rst_lazy_resumed(c))
+		return -1;
 	pr_info("pid %d: restored and running\n", c->pid);
 	if (c->o->status_fd >= 0) {
 		if (write(c->o->status_fd, "", 1) != 1)
@@ -128,6 +159,7 @@ static int wait_task(struct rst_ctx *c)
 
 static void cleanup(struct rst_ctx *c)
 {
+	rst_lazy_finish(c);
 	rst_drop_area(c);
 	rst_close_fds(c);
 	for (int i = 0; i < 2; i++)
@@ -140,17 +172,16 @@ static void cleanup(struct rst_ctx *c)
 
 int cr_restore(const struct opts *o)
 {
-	struct rst_ctx c = {.o = o, .dfd = -1, .svc = {-1, -1, -1, -1}, .go = {-1, -1}};
+	struct rst_ctx c = {.o = o, .dfd = -1, .svc = {-1, -1, -1, -1}, .go = {-1, -1}, .lazy_sk = -1};
 	int ret = 1;
 
-	if (o->lazy_pages) {
-		pr_err("lazy restore not supported yet\n");
-		return 1;
-	}
+	/* a missing daemon is an error before anything else happens */
+	if (o->lazy_pages && rst_lazy_connect(&c))
+		goto out;
 	c.dfd = open(o->imgs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c.dfd < 0) {
 		pr_perror("can't open the images directory %s", o->imgs_dir);
-		return 1;
+		goto out;
 	}
 	if (rst_read_images(&c) || rst_prepare_fds(&c) || rst_prepare_area(&c) || fork_task(&c))
 		goto out;

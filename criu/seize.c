@@ -6,6 +6,8 @@
 #define LOG_PREFIX "seize: "
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,14 +102,55 @@ int unseize_task(pid_t pid)
 	return 0;
 }
 
+static bool task_is_dead(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 int kill_seized_task(pid_t pid)
 {
 	if (kill(pid, SIGKILL)) {
 		pr_perror("pid %d: can't kill", pid);
 		return -1;
 	}
-	/* Collect the trace notifications so the tracer side is clean. */
-	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	/*
+	 * We traced with PTRACE_O_TRACEEXIT: the dying task stops once more at
+	 * its exit event and would wait there for us. Let it go.
+	 */
+	for (;;) {
+		int st;
+
+		if (waitpid(pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			break;
+		if (WIFSTOPPED(st) && ptrace(PTRACE_DETACH, pid, NULL, NULL) == 0)
+			break;
+	}
+	/*
+	 * Tearing down a large address space takes a while; return once the
+	 * task is dead, so that a restore right after us finds at most a
+	 * zombie waiting for its reaper.
+	 */
+	for (int i = 0; i < 1000 && !task_is_dead(pid); i++)
+		usleep(5000);
 	pr_info("pid %d: killed\n", pid);
 	return 0;
 }
