@@ -348,7 +348,7 @@ static int remote_done(struct page_src *ps)
 	struct lz_hdr h;
 	int err, ret;
 
-	rc_close(rs, &rs->bulk);
+	/* the BULK connection stays open until the ack: a stream cut short is no failure of the source */
 	if (rs_send(rs, &rs->fault, LZ_DONE, (uint32_t)rs->session, 0, 0))
 		return -1;
 	setsockopt(rs->fault.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -361,6 +361,7 @@ static int remote_done(struct page_src *ps)
 	while ((ret = lz_recv_hdr(rs->fault.fd, &h, &err)) == 0) {
 		if (h.cmd == LZ_DONE_ACK) {
 			pr_info("the source acknowledged: its tree is gone\n");
+			rc_close(rs, &rs->bulk);
 			return 0;
 		}
 		if (h.cmd == LZ_ERROR) {

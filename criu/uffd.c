@@ -47,7 +47,7 @@
 
 #define FAULT_AROUND	16	/* pages fetched with a faulting one */
 #define BG_CHUNK	64	/* pages of one background step */
-#define BULK_BUDGET	(1u << 20)	/* stream bytes read between two looks at the faults */
+#define BULK_BUDGET	(256u << 10)	/* stream bytes read between two looks at the faults */
 #define UFFD_MSGS	64
 #define RESUMED_GRACE_S	10	/* local mode: wait this long for UH_RESUMED */
 
@@ -517,9 +517,21 @@ out:
 
 static int ld_inventory(struct lazy_daemon *ld);
 
+static bool ld_outstanding(const struct lazy_daemon *ld)
+{
+	for (const struct lazy_pid *lpi = ld->pids; lpi; lpi = lpi->next)
+		if (!lpi->gone && !rs_empty(&lpi->out))
+			return true;
+	return false;
+}
+
 static void ld_maybe_stream(struct lazy_daemon *ld)
 {
 	if (ld->streaming || !ld->src->ops->stream || (!ld->resumed && ld->nr_handed < ld->nr_expected))
+		return;
+	if (ld->hold_bg && !ld->resumed)
+		return;
+	if (!ld_outstanding(ld))
 		return;
 	/* every task has its uffd here: streamed pages all find their process */
 	ld->streaming = true;
@@ -812,11 +824,8 @@ static int ld_bg_step(struct lazy_daemon *ld)
  */
 static bool ld_complete(struct lazy_daemon *ld)
 {
-	if (ld->nr_faults || !ld->nr_handed)
+	if (ld->nr_faults || !ld->nr_handed || ld_outstanding(ld))
 		return false;
-	for (struct lazy_pid *lpi = ld->pids; lpi; lpi = lpi->next)
-		if (!lpi->gone && !rs_empty(&lpi->out))
-			return false;
 	if (ld->resumed)
 		return true;
 	if (ld->remote || !ld->nr_expected || ld->nr_handed < ld->nr_expected)

@@ -140,6 +140,27 @@ def case_abort(d):
     return True
 
 
+def case_remote(d, mode, pages=4096):
+    """Against the real lazy_serve(): FAULT + BULK over 127.0.0.1."""
+    exe = os.path.join(HERE, "fake-remote")
+    if not os.path.exists(exe):
+        print("    SKIP: fake-remote not built (needs test/lazy-server/lzlib.c)")
+        return True
+    r = subprocess.run([exe, mode, d, daemon_cmd()[0], str(pages)], capture_output=True, text=True, timeout=120)
+    log = Daemon.logtext(type("L", (), {"log": os.path.join(d, "lazy.log")})())
+    summary = [l for l in log.splitlines() if "lazy-pages: done" in l]
+    for line in r.stdout.splitlines():
+        if line.startswith("remote:"):
+            print("    " + line)
+    if summary:
+        print("    " + summary[0].strip())
+    if r.returncode or ("PASS " + mode) not in r.stdout or not summary:
+        print("    rc %d: %s %s" % (r.returncode, r.stdout.strip()[-300:], r.stderr.strip()[-300:]))
+        print("    " + "\n    ".join(log.splitlines()[-10:]))
+        return False
+    return True
+
+
 CASES = [
     ("basic, background on", lambda d: run_mode(d, "basic", hold_bg=False)),
     ("basic, faults only until resumed", lambda d: run_mode(d, "basic")),
@@ -151,11 +172,17 @@ CASES = [
     ("daemon killed mid-migration: keeper kills the task", case_kill),
     ("damaged pagemap image is named", case_bad_image),
     ("restore abort fails the daemon", case_abort),
+    ("remote: faults only, then the stream after resume", lambda d: case_remote(d, "faults")),
+    ("remote: faults while the source streams", lambda d: case_remote(d, "bench")),
+    ("remote: stream only", lambda d: case_remote(d, "stream")),
 ]
 
 BENCH = [
     ("bench 256 MiB, faults only", lambda d: run_mode(d, "bench", hold_bg=True, pages=65536)),
     ("bench 256 MiB, faults with background", lambda d: run_mode(d, "bench", hold_bg=False, pages=65536)),
+    ("bench remote 256 MiB, faults only", lambda d: case_remote(d, "faults", 65536)),
+    ("bench remote 256 MiB, faults while streaming", lambda d: case_remote(d, "bench", 65536)),
+    ("bench remote 256 MiB, stream only", lambda d: case_remote(d, "stream", 65536)),
 ]
 
 
