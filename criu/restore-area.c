@@ -215,6 +215,8 @@ static int plan_target(const struct rst_ctx *c, struct area_plan *p)
 		if (v->path)
 			p->strings += strlen(v->path) + 1;
 	}
+	if (c->o->lazy_pages)
+		p->strings += strlen(c->lazy_path) + 1;
 	p->nr_runs = c->img.nr_pme + p->nr_vmas;
 	p->nr_siginfo = c->img.core->thread->n_pending;
 	p->blob_len = ALIGN_UP((uint64_t)restorer_blob.mem_size, PAGE_SIZE);
@@ -347,19 +349,55 @@ static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t of
 	}
 }
 
+/* The mappings @e's pages lie in (private anonymous, checked) get registered with the uffd. */
+static void mark_lazy(struct restorer_args *a, const PagemapEntry *e, uint32_t *first_vma)
+{
+	struct rst_vma *v = (void *)((char *)a + a->vmas_off);
+	uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
+
+	while (*first_vma < a->nr_vmas && v[*first_vma].end <= e->vaddr)
+		(*first_vma)++;
+	for (uint32_t k = *first_vma; k < a->nr_vmas && v[k].start < end; k++)
+		v[k].flags |= RST_VMA_LAZY;
+}
+
+/*
+ * Plain: every page with data is read in. --lazy-pages: the daemon serves
+ * the PE_LAZY ones, which may still have data in the pages image (a full
+ * dump), so the offset counts every PE_PRESENT page either way.
+ */
 static void fill_pages(const struct rst_ctx *c, struct restorer_args *a)
 {
+	bool lazy = c->o->lazy_pages;
 	uint64_t off = 0;
-	uint32_t first_vma = 0;
+	uint32_t first_vma = 0, first_lazy = 0;
 
 	for (size_t i = 0; i < c->img.nr_pme; i++) {
 		const PagemapEntry *e = c->img.pme[i];
 
-		if (!(e->flags & PAGEMAP_FLAGS__PE_PRESENT))
-			continue;
-		add_runs(a, e, off, &first_vma);
-		off += (uint64_t)e->nr_pages * PAGE_SIZE;
+		if (lazy && (e->flags & PAGEMAP_FLAGS__PE_LAZY))
+			mark_lazy(a, e, &first_lazy);
+		else if (e->flags & PAGEMAP_FLAGS__PE_PRESENT)
+			add_runs(a, e, off, &first_vma);
+		if (e->flags & PAGEMAP_FLAGS__PE_PRESENT)
+			off += (uint64_t)e->nr_pages * PAGE_SIZE;
 	}
+}
+
+static void fill_lazy(const struct rst_ctx *c, struct restorer_args *a, uint64_t *str_off)
+{
+	const struct rst_vma *v = (const void *)((char *)a + a->vmas_off);
+	uint32_t n = 0;
+
+	if (!c->o->lazy_pages)
+		return;
+	strcpy((char *)a + *str_off, c->lazy_path);
+	a->lazy_sock_off = *str_off;
+	*str_off += strlen(c->lazy_path) + 1;
+	a->lazy_pid = c->pid;
+	for (uint32_t k = 0; k < a->nr_vmas; k++)
+		n += !!(v[k].flags & RST_VMA_LAZY);
+	pr_info("pid %d: %u mappings with lazy pages, served by the daemon at %s\n", c->pid, n, c->lazy_path);
 }
 
 static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
@@ -487,6 +525,8 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 		a->fault = RST_FAULT_CRASH;
 	if (fault && !strcmp(fault, "restorer-fail"))
 		a->fault = RST_FAULT_FAIL;
+	if (fault && !strcmp(fault, "lazy-handoff"))
+		a->fault = RST_FAULT_HANDOFF;
 	a->vmas_off = sizeof(*a);
 	a->pages_off = a->vmas_off + p->nr_vmas * sizeof(struct rst_vma);
 	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);
@@ -495,6 +535,7 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 		return -1;
 	fill_vmas(c, a, &str_off);
 	fill_pages(c, a);
+	fill_lazy(c, a, &str_off);
 	fill_signals(c, a);
 	fill_task(c, a);
 	return 0;

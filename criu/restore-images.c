@@ -269,7 +269,40 @@ static bool range_restorable(const MmEntry *mm, uint64_t start, uint64_t end)
 	return start >= end;
 }
 
-static int check_pagemap_entry(const char *name, const MmEntry *mm, const PagemapEntry *e, uint64_t prev_end)
+/* Lazy pages are served through a userfaultfd: private anonymous memory only. */
+static bool range_anon(const MmEntry *mm, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < mm->n_vmas && start < end; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		if (v->end <= start)
+			continue;
+		if (v->start > start || v->kind != VMA_KIND__VMA_ANON)
+			return false;
+		start = v->end;
+	}
+	return start >= end;
+}
+
+static int check_lazy_entry(const char *name, const MmEntry *mm, const PagemapEntry *e, uint64_t end, bool lazy)
+{
+	if (!(e->flags & PAGEMAP_FLAGS__PE_LAZY))
+		return 0;
+	if (!lazy && !(e->flags & PAGEMAP_FLAGS__PE_PRESENT)) {
+		pr_err("%s: pages at %#llx are lazy (dumped with --lazy-pages): restore with --lazy-pages and a "
+		       "lazy-pages daemon\n",
+		       name, (unsigned long long)e->vaddr);
+		return -1;
+	}
+	if (lazy && !range_anon(mm, e->vaddr, end)) {
+		pr_err("%s: corrupt: lazy pages %#llx-%#llx are not in private anonymous mappings\n", name,
+		       (unsigned long long)e->vaddr, (unsigned long long)end);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_pagemap_entry(const char *name, const MmEntry *mm, const PagemapEntry *e, uint64_t prev_end, bool lazy)
 {
 	uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
 
@@ -283,12 +316,12 @@ static int check_pagemap_entry(const char *name, const MmEntry *mm, const Pagema
 		       (unsigned long long)e->vaddr, (unsigned long long)end);
 		return -1;
 	}
-	if ((e->flags & PAGEMAP_FLAGS__PE_LAZY) && !(e->flags & PAGEMAP_FLAGS__PE_PRESENT)) {
-		pr_err("%s: pages at %#llx are lazy: restore them with --lazy-pages (not supported yet)\n", name,
-		       (unsigned long long)e->vaddr);
+	if (e->flags & ~(PAGEMAP_FLAGS__PE_PRESENT | PAGEMAP_FLAGS__PE_LAZY)) {
+		pr_err("%s: corrupt: entry at %#llx has unknown flags %#x\n", name, (unsigned long long)e->vaddr,
+		       e->flags);
 		return -1;
 	}
-	return 0;
+	return check_lazy_entry(name, mm, e, end, lazy);
 }
 
 static int add_pagemap_entry(struct rst_images *img, PagemapEntry *e)
@@ -318,7 +351,7 @@ static int read_pagemap_entries(struct rst_ctx *c, struct cr_img *img, uint64_t 
 			pb_free(e);
 			return -1;
 		}
-		if (check_pagemap_entry(img->name, c->img.mm, e, prev_end))
+		if (check_pagemap_entry(img->name, c->img.mm, e, prev_end, c->o->lazy_pages))
 			return -1;
 		prev_end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
 		if (e->flags & PAGEMAP_FLAGS__PE_PRESENT)

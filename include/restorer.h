@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define RST_MAGIC	0x52535452u /* "RSTR" */
-#define RST_VERSION	1
+#define RST_VERSION	2
 #define RST_NSIG	64
 #define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
 #define RST_MAX_RLIMITS 16
@@ -44,12 +44,14 @@ enum rst_vma_kind {
 };
 
 /* CRIU_FAULT=restorer-crash / restorer-fail: the blob faults / fails after mapping. */
-#define RST_FAULT_CRASH 1
-#define RST_FAULT_FAIL	2
+#define RST_FAULT_CRASH	  1
+#define RST_FAULT_FAIL	  2
+#define RST_FAULT_HANDOFF 3 /* CRIU_FAULT=lazy-handoff: the uffd handoff fails */
 
 #define RST_VMA_GROWSDOWN 0x1u /* map with MAP_GROWSDOWN */
 #define RST_VMA_FILL	  0x2u /* has pages to read in: map writable first */
 #define RST_VMA_NOMERGE	  0x4u /* was apart from the same-looking mapping below it */
+#define RST_VMA_LAZY	  0x8u /* private anonymous with lazy pages: register with the uffd */
 
 struct rst_vma {
 	uint64_t start, end;
@@ -162,6 +164,15 @@ struct restorer_args {
 	uint32_t fault;	    /* RST_FAULT_*: CRIU_FAULT test switch */
 	uint32_t has_creds; /* switch to uid/gid last (criu runs as root) */
 	uint32_t uid, gid;
+
+	/*
+	 * --lazy-pages: the RST_VMA_LAZY mappings are registered with a
+	 * userfaultfd of the task's own, which goes to the lazy-pages daemon
+	 * listening on this unix socket path (include/uffd-handoff.h).
+	 */
+	uint64_t lazy_sock_off; /* NUL-terminated path, offset from args; 0: not lazy */
+	uint32_t lazy_pid;	/* the task's pid in the images, for the handoff */
+	uint32_t pad1;
 };
 
 _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
@@ -172,5 +183,6 @@ _Static_assert(sizeof(struct rst_mm) == 11 * 8 + RST_MAX_AUXV * 8 + 8, "rst_mm l
 _Static_assert(sizeof(struct rst_itimer) == 40, "rst_itimer layout");
 _Static_assert(sizeof(struct restorer_args) % 8 == 0, "restorer_args alignment");
 _Static_assert(__builtin_offsetof(struct restorer_args, special) == 128, "restorer_args layout");
+_Static_assert(__builtin_offsetof(struct restorer_args, lazy_sock_off) % 8 == 0, "restorer_args layout");
 
 #endif

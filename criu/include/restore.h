@@ -3,6 +3,7 @@
  * criu restore of a single-threaded task.
  *
  *   criu (parent)                          the task (child, same pid as dumped)
+ *   --lazy-pages: connect to the daemon
  *   read + check every image
  *   service fds to high numbers
  *   map the restorer area, fill its args
@@ -11,12 +12,15 @@
  *                                          session, umask, personality, comm
  *                                          jump into the restorer blob:
  *                                            unmap criu, move vdso, map VMAs,
- *                                            read pages, PR_SET_MM_MAP, signals,
- *                                            timers, rlimits, rseq, pending sigs
+ *                                            read pages, [lazy: register the lazy
+ *                                            mappings with a uffd], PR_SET_MM_MAP,
+ *                                            signals, timers, [lazy: uffd to the
+ *                                            daemon], rlimits, rseq, pending sigs
  *   SIGSTOP stop  <---------------------  tgkill(self, SIGSTOP)
  *   PTRACE_SYSCALL over the munmap  ---->  munmap(restorer area)
  *   SETREGS, SETREGSET xstate, SETSIGMASK
  *   PTRACE_DETACH  --------------------->  runs the dumped code
+ *   --lazy-pages: UH_RESUMED to the daemon (any failure before: UH_ABORT)
  *   status fd, pidfile; -d: exit 0, else wait and exit with its status
  */
 #ifndef CR_RESTORE_H
@@ -75,6 +79,9 @@ struct rst_ctx {
 	pid_t child;		    /* 0 until forked */
 	bool running;		    /* let go: from then on failures are its own */
 	sigset_t saved_mask;
+	int lazy_sk;	     /* --lazy-pages: connection to the daemon, -1: none */
+	bool lazy_done;	     /* UH_RESUMED sent: the restored task is committed */
+	char lazy_path[108]; /* the daemon's socket (--lazy-addr) */
 };
 
 /* restore-images.c */
@@ -93,6 +100,11 @@ void __attribute__((noreturn)) rst_child(struct rst_ctx *c);
 /* restore-ptrace.c: the parent's side of the child's last steps */
 int rst_seize_and_go(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
+
+/* restore-lazy.c: criu restore --lazy-pages, the parent's side of the daemon protocol */
+int rst_lazy_connect(struct rst_ctx *c);
+int rst_lazy_resumed(struct rst_ctx *c);
+void rst_lazy_finish(struct rst_ctx *c);
 
 #endif /* CR_RESTORE_INTERNAL */
 

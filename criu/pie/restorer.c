@@ -16,9 +16,15 @@
 #include <linux/mman.h>
 #include <linux/prctl.h>
 
+#include <linux/ioctl.h>
+#include <linux/uio.h>
+#include <linux/un.h>
+#include <linux/userfaultfd.h>
+
 #include "compiler.h"
 #include "syscall.h"
 #include "restorer.h"
+#include "uffd-handoff.h"
 #include "pie-lib.h"
 
 #define SIGSTOP_NR 19
@@ -226,7 +232,16 @@ static long map_anon_apart(const struct restorer_args *a, const struct rst_vma *
 	if (tmp < 0)
 		return tmp;
 	*(volatile char *)tmp = 0;
-	sys_madvise(tmp, PAGE_SIZE, MADV_DONTNEED);
+	/*
+	 * Nothing may stay populated (a lazy page there would hide its data,
+	 * UFFDIO_COPY fails with EEXIST); the touch may have brought in a
+	 * whole transparent huge page, so drop the whole range.
+	 */
+	ret = sys_madvise(tmp, len, MADV_DONTNEED);
+	if (ret) {
+		sys_munmap(tmp, len);
+		return ret;
+	}
 	if (!(prot & PROT_WRITE))
 		sys_mprotect(tmp, len, prot);
 	ret = sys_mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start);
@@ -319,6 +334,175 @@ static void protect_vmas(const struct restorer_args *a)
 		if (ret)
 			rst_fail(a, "can't set the protection of the mapping at", v[i].start, ret);
 	}
+}
+
+/* ---- phase 3b (--lazy-pages): userfaultfd and the handoff ------------ */
+
+#define LAZY_FEATURES                                                                                                  \
+	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
+#define LAZY_IOCTLS ((1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_ZEROPAGE))
+
+#define AF_UNIX_NR     1
+#define SOCK_STREAM_NR 1
+#define SOL_SOCKET_NR  1
+#define SCM_RIGHTS_NR  1
+#define MSG_NOSIGNAL   0x4000
+
+static int is_lazy(const struct restorer_args *a)
+{
+	return a->lazy_sock_off != 0;
+}
+
+/*
+ * Filling a page of a mapping that also has lazy pages must not bring in a
+ * transparent huge page: its other pages would be populated with zeros.
+ * Returns the old setting to put back, or -1 (nothing to put back).
+ */
+static long thp_off(const struct restorer_args *a)
+{
+	long was;
+
+	if (!is_lazy(a))
+		return -1;
+	was = sys_prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	if (was != 0)
+		return -1;
+	if (sys_prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return -1;
+	return was;
+}
+
+static void thp_restore(const struct restorer_args *a, long was)
+{
+	long ret;
+
+	if (was < 0)
+		return;
+	ret = sys_prctl(PR_SET_THP_DISABLE, was, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't enable transparent huge pages again", 0, ret);
+}
+
+/*
+ * The descriptor binds to the mm of the task that creates it: ours. A
+ * kernel that allows only user-mode faults (vm.unprivileged_userfaultfd)
+ * still works, but then the kernel's own accesses to lazy pages (read(2)
+ * into one) fail with EFAULT instead of waiting for the page.
+ */
+static long open_uffd(const struct restorer_args *a)
+{
+	struct uffdio_api api = {.api = UFFD_API, .features = LAZY_FEATURES};
+	long fd, ret;
+
+	fd = sys_userfaultfd(O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = sys_userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+		if (ret < 0)
+			rst_fail(a, "can't create a userfaultfd", 0, fd);
+		rst_log(a, "Warn: ", "userfaultfd for user-mode faults only: kernel accesses to lazy pages will fail",
+			0, fd);
+		fd = ret;
+	}
+	ret = sys_ioctl(fd, UFFDIO_API, &api);
+	if (ret)
+		rst_fail(a, "UFFDIO_API refused the fork/remap/remove/unmap events (fork needs CAP_SYS_PTRACE)", 0,
+			 ret);
+	if ((api.features & LAZY_FEATURES) != LAZY_FEATURES)
+		rst_fail(a, "userfaultfd lacks event features, missing bits", LAZY_FEATURES & ~api.features, 0);
+	return fd;
+}
+
+/* Missing-page faults of every mapping with lazy pages go to the daemon. */
+static long register_lazy(const struct restorer_args *a)
+{
+	const struct rst_vma *v = args_ptr(a, a->vmas_off);
+	unsigned int i, n = 0;
+	long uffd, ret;
+
+	if (!is_lazy(a))
+		return -1;
+	uffd = open_uffd(a);
+	for (i = 0; i < a->nr_vmas; i++) {
+		struct uffdio_register r = {.range = {v[i].start, v[i].end - v[i].start},
+					    .mode = UFFDIO_REGISTER_MODE_MISSING};
+
+		if (!(v[i].flags & RST_VMA_LAZY))
+			continue;
+		ret = sys_ioctl(uffd, UFFDIO_REGISTER, &r);
+		if (ret)
+			rst_fail(a, "can't register the lazy mapping with the userfaultfd at", v[i].start, ret);
+		if ((r.ioctls & LAZY_IOCTLS) != LAZY_IOCTLS)
+			rst_fail(a, "userfaultfd can't copy or zero pages into the mapping at", v[i].start, 0);
+		n++;
+	}
+	rst_debug(a, "registered lazy mappings with the userfaultfd", 0, n);
+	return uffd;
+}
+
+/* The kernel's struct user_msghdr and one SCM_RIGHTS cmsg with one fd. */
+struct k_msghdr {
+	void *name;
+	int namelen;
+	struct iovec *iov;
+	uint64_t iovlen;
+	void *control;
+	uint64_t controllen;
+	unsigned int flags;
+};
+
+struct k_cmsg_fd {
+	uint64_t len;
+	int32_t level, type;
+	int32_t fd;
+	int32_t pad; /* to CMSG_SPACE(sizeof(int)) */
+};
+
+static long send_uffd(long sk, long uffd, uint32_t pid)
+{
+	struct uffd_handoff h = {UH_MAGIC, UH_VERSION, UH_UFFD, pid};
+	struct iovec iov = {&h, sizeof(h)};
+	struct k_cmsg_fd cm = {offsetof(struct k_cmsg_fd, pad), SOL_SOCKET_NR, SCM_RIGHTS_NR, (int32_t)uffd, 0};
+	struct k_msghdr mh = {.iov = &iov, .iovlen = 1, .control = &cm, .controllen = sizeof(cm)};
+	long ret;
+
+	ret = sys_sendmsg(sk, &mh, MSG_NOSIGNAL);
+	if (ret >= 0 && ret != sizeof(h))
+		ret = -EIO;
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Hand the userfaultfd to the daemon and close our copies. From here on a
+ * fault in a lazy mapping waits for the daemon; before it, nothing here may
+ * touch one (it would wait forever).
+ */
+static void hand_off_uffd(const struct restorer_args *a, long uffd)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX_NR};
+	const char *path = args_ptr(a, a->lazy_sock_off);
+	long sk, ret;
+
+	if (uffd < 0)
+		return;
+	if (a->fault == RST_FAULT_HANDOFF)
+		path = "/nonexistent/lazy-pages.socket";
+	if (strlen(path) >= sizeof(sun.sun_path))
+		rst_fail(a, "the lazy-pages socket path is too long", 0, -ENAMETOOLONG);
+	memcpy(sun.sun_path, path, strlen(path));
+	sk = sys_socket(AF_UNIX_NR, SOCK_STREAM_NR | O_CLOEXEC, 0);
+	if (sk < 0)
+		rst_fail(a, "can't create a unix socket for the handoff", 0, sk);
+	ret = sys_connect(sk, &sun, sizeof(sun));
+	if (ret) {
+		rst_log(a, "Error: ", path, 0, ret);
+		rst_fail(a, "can't connect to the lazy-pages daemon: the task would run on zeros", 0, ret);
+	}
+	ret = send_uffd(sk, uffd, a->lazy_pid);
+	if (ret)
+		rst_fail(a, "can't send the userfaultfd to the lazy-pages daemon", 0, ret);
+	sys_close(sk);
+	sys_close(uffd);
+	rst_debug(a, "handed the userfaultfd to the lazy-pages daemon", 0, 0);
 }
 
 /* ---- phase 4: mm fields, signals, timers, limits, thread ------------- */
@@ -513,21 +697,28 @@ static void __noreturn finish(const struct restorer_args *a)
 
 void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 {
+	long thp, uffd;
+
 	if (a->magic != RST_MAGIC || a->version != RST_VERSION)
 		sys_exit_group(2);
 	unmap_criu(a);
 	move_specials(a);
+	thp = thp_off(a);
 	map_vmas(a);
 	if (a->fault == RST_FAULT_CRASH)
 		asm volatile("movl $0, 0x8" ::: "memory");
 	if (a->fault == RST_FAULT_FAIL)
 		rst_fail(a, "CRIU_FAULT=restorer-fail", 0, -5);
 	fill_pages(a);
+	thp_restore(a, thp);
+	uffd = register_lazy(a);
 	protect_vmas(a);
 	set_mm(a);
 	set_sigactions(a);
 	set_itimers(a);
 	set_sigaltstack(a);
+	/* late, but before rlimits (RLIMIT_NOFILE) and rseq (the kernel writes its area) */
+	hand_off_uffd(a, uffd);
 	set_rlimits(a);
 	set_thread(a);
 	set_creds(a);

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * criu restore --lazy-pages, the parent's side (include/uffd-handoff.h).
+ *
+ * criu connects to the lazy-pages daemon before anything else, so a missing
+ * daemon stops the restore before a process exists, and keeps that
+ * connection. The restorer of the task sends its userfaultfd over a
+ * connection of its own. When the task runs, criu sends UH_RESUMED on the
+ * kept connection: the commit point. Every failure before it sends
+ * UH_ABORT instead (best effort: a closed connection says the same).
+ */
+#define LOG_PREFIX "restore: "
+#define CR_RESTORE_INTERNAL
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "restore.h"
+#include "uffd-handoff.h"
+#include "util.h"
+
+static int lazy_sock_path(const struct opts *o, char *buf, size_t len)
+{
+	int n;
+
+	if (o->lazy_addr)
+		n = snprintf(buf, len, "%s", o->lazy_addr);
+	else
+		n = snprintf(buf, len, "%s/lazy-pages.socket", o->work_dir ? o->work_dir : o->imgs_dir);
+	if (n <= 0 || (size_t)n >= len) {
+		pr_err("the lazy-pages socket path is longer than %zu bytes (--lazy-addr)\n", len - 1);
+		return -1;
+	}
+	return 0;
+}
+
+int rst_lazy_connect(struct rst_ctx *c)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int sk;
+
+	_Static_assert(sizeof(c->lazy_path) == sizeof(sun.sun_path), "lazy_path fits sun_path");
+	if (lazy_sock_path(c->o, c->lazy_path, sizeof(c->lazy_path)))
+		return -1;
+	memcpy(sun.sun_path, c->lazy_path, sizeof(sun.sun_path));
+	sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sk < 0) {
+		pr_perror("can't create a unix socket");
+		return -1;
+	}
+	if (connect(sk, (struct sockaddr *)&sun, sizeof(sun))) {
+		pr_err("no lazy-pages daemon at %s: %s (start `criu lazy-pages` first)\n", c->lazy_path,
+		       strerror(errno));
+		close(sk);
+		return -1;
+	}
+	c->lazy_sk = sk;
+	pr_info("connected to the lazy-pages daemon at %s\n", c->lazy_path);
+	return 0;
+}
+
+static int lazy_send(struct rst_ctx *c, uint32_t kind)
+{
+	struct uffd_handoff h = {.magic = UH_MAGIC, .version = UH_VERSION, .kind = kind, .pid = c->pid};
+
+	if (send(c->lazy_sk, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h))
+		return -1;
+	return 0;
+}
+
+/* The task runs: tell the daemon (and through it the source) it is committed. */
+int rst_lazy_resumed(struct rst_ctx *c)
+{
+	if (c->lazy_sk < 0)
+		return 0;
+	if (lazy_send(c, UH_RESUMED)) {
+		pr_perror("pid %d: can't tell the lazy-pages daemon at %s that the task runs", c->pid, c->lazy_path);
+		return -1;
+	}
+	c->lazy_done = true;
+	close(c->lazy_sk);
+	c->lazy_sk = -1;
+	pr_info("pid %d: the lazy-pages daemon knows the task runs\n", c->pid);
+	return 0;
+}
+
+/* Any end of the restore: a connection still open means it failed before the commit point. */
+void rst_lazy_finish(struct rst_ctx *c)
+{
+	if (c->lazy_sk < 0)
+		return;
+	if (!c->lazy_done && lazy_send(c, UH_ABORT))
+		pr_warn("can't tell the lazy-pages daemon at %s that the restore failed: %s\n", c->lazy_path,
+			strerror(errno));
+	close(c->lazy_sk);
+	c->lazy_sk = -1;
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# lazy.sh PROG [ARGS]: like run.sh, but restore --lazy-pages from a local lazy-pages daemon.
+# LAZYD: daemon command (default: criu lazy-pages, or ./lazyd while criu doesn't dispatch it).
+set -u
+cd "$(dirname "$0")"
+D=/tmp/rsl-$(basename $1)
+CRIU=../../criu/criu
+if [ -z "${LAZYD:-}" ]; then
+	if $CRIU lazy-pages -D /nonexistent 2>&1 | grep -q "not supported"; then LAZYD=./lazyd; else LAZYD=$CRIU; fi
+fi
+rm -rf $D; mkdir -p $D
+./reaper "$@" > $D.out 2>&1 < /dev/null &
+sleep ${WAIT:-1.2}
+PID=$(awk '/ready/{print $2; exit}' $D.out)
+cat /proc/$PID/maps > $D.maps.before; ls -l /proc/$PID/fd | awk 'NR>1{print $9,$10,$11}' > $D.fds.before
+$CRIU dump -t $PID -D $D -v4 -o dump.log ${DUMPOPTS:-} || { echo DUMP FAILED; tail $D/dump.log; exit 1; }
+sleep 0.3
+$LAZYD lazy-pages -D $D --lazy-addr $D/uffd.sock -v4 -o $D/lazy-pages.log &
+LPID=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -S $D/uffd.sock ] && break; sleep 0.1; done
+$CRIU restore -D $D --lazy-pages --lazy-addr $D/uffd.sock -d -v4 -o restore.log; rc=$?
+echo "restore rc $rc"
+[ $rc = 0 ] || { grep -i -E "error|warn" $D/restore.log; kill $LPID; exit 1; }
+cat /proc/$PID/maps > $D.maps.after; ls -l /proc/$PID/fd | awk 'NR>1{print $9,$10,$11}' > $D.fds.after
+kill -USR1 $PID
+sleep ${AFTER:-1.5}
+wait $LPID; echo "lazy-pages rc $?"
+diff $D.maps.before $D.maps.after > /dev/null && echo "maps: same" || { echo "maps: DIFFER"; diff $D.maps.before $D.maps.after; }
+diff $D.fds.before $D.fds.after > /dev/null && echo "fds: same" || { echo "fds: DIFFER"; diff $D.fds.before $D.fds.after; }
+grep State /proc/$PID/status
+tail -3 $D.out
+echo "pid $PID"
