@@ -12,6 +12,7 @@
 #include "log.h"
 #include "opts.h"
 #include "restore.h"
+#include "uffd.h"
 
 static const char *const help_text[] = {
 	[CMD_NONE] = "Usage: criu COMMAND [OPTIONS]\n"
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
 	case CMD_DUMP: ret = cr_dump(&o); break;
 	case CMD_RESTORE: ret = cr_restore(&o); break;
 	case CMD_CHECK: ret = cr_check(&o); break;
+	case CMD_LAZY_PAGES: ret = cr_lazy_pages(&o); break;
 	default: ret = not_yet(&o); break;
 	}
 	log_fini();
