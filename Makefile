@@ -73,6 +73,8 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) -C test/parasite check
+	$(MAKE) -C test/uffd check
 	$(MAKE) zdtm-build
 	/usr/bin/python3 test/zdtm.py run --all --mode plain --mode lazy --mode remote-lazy
 	/usr/bin/python3 test/negative.py
