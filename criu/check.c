@@ -96,10 +96,25 @@ static int probe_uffd(void)
 
 static int probe_lazy_pages(void)
 {
-	if (probe_uffd())
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
+			    UFFD_FEATURE_EVENT_UNMAP,
+	};
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int ret = 0;
+
+	if (fd < 0) {
+		pr_perror("userfaultfd");
 		return -1;
-	pr_err("lazy_pages: the kernel has userfaultfd, but this criu does not implement lazy migration yet\n");
-	return -1;
+	}
+	/* the daemon needs every event: a missing one would let the outstanding set drift */
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		pr_perror("UFFDIO_API with the fork/remap/remove/unmap events");
+		ret = -1;
+	}
+	close(fd);
+	return ret;
 }
 
 static const struct feature features[] = {
