@@ -125,10 +125,17 @@ static int parse_one(int c, const char *arg, const char *name, struct opts *o)
 	case 'j': o->shell_job = true; return 0;
 	case 'R': o->leave_running = true; return 0;
 	case OPT_PIDFILE: o->pidfile = arg; return 0;
-	case OPT_LAZY_PAGES: o->lazy_pages = true; return 0;
-	case OPT_PAGE_SERVER: o->use_page_server = true; return 0;
-	case OPT_ADDRESS: o->address = arg; return 0;
-	case OPT_PORT: return parse_int("--port", arg, 1, 65535, &o->port);
+	case OPT_LAZY_PAGES: o->lazy_pages = true; o->mode_flag = c; return 0;
+	case OPT_PAGE_SERVER: o->use_page_server = true; o->mode_flag = c; return 0;
+	case OPT_ADDRESS:
+		o->address = arg;
+		*(o->mode_flag == OPT_LAZY_PAGES ? &o->lazy_address : &o->ps_address) = arg;
+		return 0;
+	case OPT_PORT:
+		if (parse_int("--port", arg, 1, 65535, &o->port))
+			return -1;
+		*(o->mode_flag == OPT_LAZY_PAGES ? &o->lazy_port : &o->ps_port) = o->port;
+		return 0;
 	case OPT_LAZY_ADDR: o->lazy_addr = arg; return 0;
 	case OPT_STATUS_FD: return parse_int("--status-fd", arg, 0, INT_MAX, &o->status_fd);
 	case OPT_TIMEOUT: return parse_int("--timeout", arg, 0, INT_MAX, &o->timeout);

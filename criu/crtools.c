@@ -11,6 +11,7 @@
 #include "dump.h"
 #include "log.h"
 #include "opts.h"
+#include "page-server.h"
 #include "restore.h"
 #include "uffd.h"
 
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
 	case CMD_RESTORE: ret = cr_restore(&o); break;
 	case CMD_CHECK: ret = cr_check(&o); break;
 	case CMD_LAZY_PAGES: ret = cr_lazy_pages(&o); break;
+	case CMD_PAGE_SERVER: ret = cr_page_server(&o); break;
 	default: ret = not_yet(&o); break;
 	}
 	log_fini();

@@ -20,6 +20,9 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mem.h"
+#include "lazy-server.h"
+#include "page-pipe.h"
+#include "page-server.h"
 #include "page-xfer.h"
 #include "parasite-host.h"
 #include "proc-parse.h"
@@ -40,6 +43,8 @@ struct dump_ctx {
 	ThreadCoreEntry th;
 	MmEntry mm;
 	struct mem_stats mst;
+	struct page_pipe *lazy_pp;	/* --lazy-pages: the pipes holding lazy memory */
+	struct lazy_stats lst;
 	long long t_freeze, t_mem, t_end;
 };
 
@@ -120,6 +125,26 @@ static int collect_task(struct dump_ctx *c)
 	return collect_mm(c->pid, &c->stat, &c->vmas, &c->mm);
 }
 
+/* Where non-lazy pages go: the images dir, or a page server on the destination. */
+static struct page_xfer *open_xfer(struct dump_ctx *c)
+{
+	struct opts ps = *c->o;
+	struct page_xfer *x;
+	int sk;
+
+	if (!c->o->use_page_server)
+		return open_page_xfer_local(c->dfd, c->pid, c->pid);
+	ps.address = c->o->ps_address ? c->o->ps_address : c->o->address;
+	ps.port = c->o->ps_port ? c->o->ps_port : c->o->port;
+	sk = page_server_connect(&ps, c->pid);
+	if (sk < 0)
+		return NULL;
+	x = open_page_xfer_remote(sk, c->pid);
+	if (!x)
+		close(sk);
+	return x;
+}
+
 static int dump_with_parasite(struct dump_ctx *c)
 {
 	struct parasite_misc misc;
@@ -134,11 +159,11 @@ static int dump_with_parasite(struct dump_ctx *c)
 	set_exact_brk(&misc, &c->mm);
 	/* In sigsuspend/ppoll the kernel shows a temporary mask; the parasite knows the real one. */
 	c->th.blk_sigset = parasite_sigmask(c->ctl);
-	xfer = open_page_xfer_local(c->dfd, c->pid, c->pid);
+	xfer = open_xfer(c);
 	if (!xfer)
 		return -1;
 	c->t_mem = now_ns();
-	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst);
+	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst, c->o->lazy_pages ? &c->lazy_pp : NULL);
 	if (ret)
 		xfer->abort(xfer);
 	else if (xfer->close(xfer))
@@ -193,11 +218,79 @@ static int dump_frozen(struct dump_ctx *c)
 	return write_images(c);
 }
 
+/*
+ * Serve the lazy pages of the frozen task until the destination has them all.
+ * Returns 0 when the task may be killed, 1 when it must be resumed (nothing
+ * committed yet), -1 when it must be killed but the dump failed.
+ */
+static int serve_lazy(struct dump_ctx *c)
+{
+	struct lazy_src src = { .pid = c->pid, .pp = c->lazy_pp };
+	struct opts lo = *c->o;
+
+	lo.address = c->o->lazy_address ? c->o->lazy_address : c->o->address;
+	lo.port = c->o->lazy_port ? c->o->lazy_port : c->o->port;
+	switch (lazy_serve(&lo, &src, 1, c->o->status_fd, &c->lst)) {
+	case LAZY_DONE:
+		return 0;
+	case LAZY_ABORTED:
+		pr_err("pid %d: lazy migration aborted before the destination resumed\n", c->pid);
+		return 1;
+	default:
+		pr_err("pid %d: the destination resumed but did not get every page\n", c->pid);
+		return -1;
+	}
+}
+
+static int check_lazy_opts(const struct opts *o)
+{
+	if (!o->lazy_pages)
+		return 0;
+	if (o->use_page_server && (!o->ps_port || !o->lazy_port)) {
+		pr_err("--page-server with --lazy-pages needs a --port after each of them\n");
+		return -1;
+	}
+	if (!o->port) {
+		pr_err("--lazy-pages needs --port to serve the pages on\n");
+		return -1;
+	}
+	if (o->leave_running) {
+		pr_err("--lazy-pages with --leave-running is not supported: the pages must not change\n");
+		return -1;
+	}
+	return 0;
+}
+
 static void report(const struct dump_ctx *c)
 {
-	pr_info("pid %d: %llu pages dumped, %llu holes; frozen %.1f ms (memory %.1f ms)\n", c->pid,
-		(unsigned long long)c->mst.pages_dumped, (unsigned long long)c->mst.pages_holes,
-		(c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
+	pr_info("pid %d: %llu pages dumped (%llu lazy), %llu holes; frozen %.1f ms (memory %.1f ms)\n", c->pid,
+		(unsigned long long)c->mst.pages_dumped, (unsigned long long)c->mst.pages_lazy,
+		(unsigned long long)c->mst.pages_holes, (c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
+	if (c->lst.resumed_ns)
+		pr_info("pid %d: lazy: destination resumed %.1f ms after the freeze; %llu pages by fault, %llu "
+			"streamed, %llu zero; all delivered after %.1f ms\n",
+			c->pid, (c->lst.resumed_ns - c->t_freeze) / 1e6, (unsigned long long)c->lst.fault_pages,
+			(unsigned long long)c->lst.stream_pages, (unsigned long long)c->lst.zero_pages,
+			(c->lst.end_ns - c->t_freeze) / 1e6);
+}
+
+static int finish(struct dump_ctx *c)
+{
+	int r = 0;
+
+	c->t_end = now_ns();
+	if (c->o->lazy_pages) {
+		r = serve_lazy(c);
+		if (r > 0) {
+			unseize_task(c->pid);
+			pr_err("pid %d: the process was resumed untouched\n", c->pid);
+			return -1;
+		}
+	}
+	if (c->o->leave_running ? unseize_task(c->pid) : kill_seized_task(c->pid))
+		return -1;
+	report(c);
+	return r;
 }
 
 int cr_dump(const struct opts *o)
@@ -209,10 +302,8 @@ int cr_dump(const struct opts *o)
 		pr_err("dump needs the pid of the tree's root: -t PID\n");
 		return 1;
 	}
-	if (o->lazy_pages || o->use_page_server) {
-		pr_err("--lazy-pages and --page-server dumps are not supported yet\n");
+	if (check_lazy_opts(o))
 		return 1;
-	}
 	c.dfd = open_dir(o->imgs_dir);
 	if (c.dfd < 0)
 		return 1;
@@ -226,12 +317,10 @@ int cr_dump(const struct opts *o)
 		pr_err("pid %d: dump failed; the process was resumed untouched\n", c.pid);
 		goto out;
 	}
-	c.t_end = now_ns();
-	if (o->leave_running ? unseize_task(c.pid) : kill_seized_task(c.pid))
-		goto out;
-	report(&c);
-	ret = 0;
+	if (finish(&c) == 0)
+		ret = 0;
 out:
+	pp_destroy(c.lazy_pp);
 	free_core_entry(&c.core);
 	free_mm_entry(&c.mm);
 	vma_list_free(&c.vmas);

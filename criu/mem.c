@@ -386,7 +386,7 @@ static int parasite_prot(struct mem_filler *f, uint64_t addr, uint64_t len, unsi
 }
 
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st)
+		     struct mem_stats *st, struct page_pipe **lazy_pp)
 {
 	struct parasite_filler pf = { { parasite_fill, parasite_prot }, ctl };
 	struct mem_dump md = {
@@ -395,7 +395,13 @@ int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl
 		.filler = &pf.f,
 		.xfer = xfer,
 		.st = st,
+		.flags = lazy_pp ? MD_RETAIN_LAZY : 0,
 	};
+	int ret = mem_dump(&md);
 
-	return mem_dump(&md);
+	if (lazy_pp)
+		*lazy_pp = md.pp;
+	else
+		pp_destroy(md.pp);
+	return ret;
 }

@@ -67,8 +67,14 @@ struct mem_dump {
 int mem_dump(struct mem_dump *md);
 
 /* Plain dump of one task's memory through its parasite: every page is written to @xfer. */
+/*
+ * Dump one task's memory through its parasite into @xfer. With @lazy_pp, pages
+ * of private anonymous memory stay in their pipes (PE_LAZY entries, no data
+ * written) and the page_pipe holding them is returned there; otherwise
+ * everything is written.
+ */
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st);
+		     struct mem_stats *st, struct page_pipe **lazy_pp);
 
 /* Does memory of this VMA go to the images at all, and may it be served lazily? */
 bool vma_dumpable(const struct vma *v);

@@ -30,8 +30,15 @@ struct opts {
 	bool leave_running;
 	bool lazy_pages;
 	bool use_page_server;		/* --page-server on dump / lazy-pages */
-	const char *address;
-	int port;
+	const char *address;		/* the last --address given */
+	int port;			/* the last --port given */
+	/*
+	 * criu dump --page-server --address A --port P --lazy-pages --port Q:
+	 * an --address/--port belongs to the mode flag it follows.
+	 */
+	const char *ps_address, *lazy_address;
+	int ps_port, lazy_port;
+	int mode_flag;			/* parser state: the last of --page-server/--lazy-pages seen */
 	const char *lazy_addr;
 	int status_fd;			/* -1: none */
 	int timeout;			/* seconds, 0: default */
