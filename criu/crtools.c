@@ -34,7 +34,10 @@ static const char *const help_text[] = {
 		     "  -t, --tree PID         the process to checkpoint\n"
 		     "  -R, --leave-running    resume the process after the dump instead of killing it\n"
 		     "  -j, --shell-job        the process uses the terminal it was started from\n"
-		     "  --lazy-pages --port P [--address A]  serve memory lazily (not supported yet)\n",
+		     "  --lazy-pages --port P [--address A]  keep private memory on this host and serve it\n"
+		     "                         to the destination's criu lazy-pages until it has all of it\n"
+		     "  --page-server --address A --port P   send non-lazy pages to criu page-server\n"
+		     "  --status-fd FD         write one zero byte to FD when the images are complete\n",
 	[CMD_PRE_DUMP] = "criu pre-dump is not supported yet\n",
 	[CMD_RESTORE] = "Usage: criu restore -D DIR [OPTIONS]\n"
 			"  -d, --restore-detached  exit once the process runs; otherwise wait for it\n"
@@ -42,10 +45,14 @@ static const char *const help_text[] = {
 			"  --pidfile FILE          write the restored pid to FILE\n"
 			"  -j, --shell-job         attach the process to this terminal\n"
 			"  --status-fd FD          write one zero byte to FD when the process runs\n"
-			"  --lazy-pages            memory comes from criu lazy-pages (not supported yet)\n",
+			"  --lazy-pages            memory comes on demand from criu lazy-pages\n"
+			"  --lazy-addr SOCK        the daemon's socket (default: lazy-pages.socket in -W)\n",
 	[CMD_LAZY_PAGES] = "Usage: criu lazy-pages -D DIR [--page-server --address A --port P] [--lazy-addr SOCK]\n"
-			   "(not supported yet)\n",
-	[CMD_PAGE_SERVER] = "Usage: criu page-server -D DIR --port P (not supported yet)\n",
+			   "  serve page faults of lazily restored processes: from the source's criu dump\n"
+			   "  --lazy-pages with --page-server, else from the local pages images\n"
+			   "  --status-fd FD          write one zero byte to FD once listening\n",
+	[CMD_PAGE_SERVER] = "Usage: criu page-server -D DIR --port P [--address A] [--status-fd FD]\n"
+			    "  receive the pages of criu dump --page-server into DIR's images\n",
 	[CMD_CHECK] = "Usage: criu check [--feature NAME]\n"
 		      "  features: pidfd mm_map clone3_set_tid uffd lazy_pages\n",
 };
