@@ -177,24 +177,36 @@ static void lp_wake(struct lazy_pid *lpi, uint64_t addr)
  */
 static int lp_fill(struct lazy_pid *lpi, uint64_t dst, const char *buf, uint64_t len)
 {
+	bool single = false;	/* page by page once a range crossed a vma boundary */
+
 	while (len) {
+		uint64_t chunk = single ? PAGE_SIZE : len;
 		long long done;
 		int ret, err;
 
 		if (buf) {
-			struct uffdio_copy c = { .dst = dst, .src = (uintptr_t)buf, .len = len };
+			struct uffdio_copy c = { .dst = dst, .src = (uintptr_t)buf, .len = chunk };
 
 			ret = ioctl(lpi->uffd, UFFDIO_COPY, &c);
 			done = c.copy;
 		} else {
-			struct uffdio_zeropage z = { .range = { dst, len } };
+			struct uffdio_zeropage z = { .range = { dst, chunk } };
 
 			ret = ioctl(lpi->uffd, UFFDIO_ZEROPAGE, &z);
 			done = z.zeropage;
 		}
 		err = errno;
 		if (ret == 0)
-			done = len;
+			done = chunk;
+		/*
+		 * The kernel refuses (ENOENT) a range that is not inside one
+		 * registered vma: neighbouring vmas (split by mprotect, say) need
+		 * one call each. Retry page by page before calling a page gone.
+		 */
+		if (ret && done <= 0 && err == ENOENT && chunk > PAGE_SIZE) {
+			single = true;
+			continue;
+		}
 		if (done > 0) {
 			rs_remove(&lpi->out, dst, dst + done);
 			dst += done;
@@ -443,12 +455,15 @@ static int lp_lazy_set(struct lazy_pid *lpi, const MmEntry *mm, const struct pag
 
 		if (!(r->flags & PM_LAZY))
 			continue;
-		vma = vma_of(mm, r->vaddr);
-		if (!vma || vma->kind != VMA_KIND__VMA_ANON || end > vma->end) {
-			pr_err("pagemap-%u.img: lazy pages 0x%llx-0x%llx are not inside a private anonymous vma "
-			       "of mm-%u.img\n",
-			       pm->pid, (unsigned long long)r->vaddr, (unsigned long long)end, pm->pid);
-			return -1;
+		/* a run may span neighbouring anonymous vmas (one region split by mprotect) */
+		for (uint64_t pos = r->vaddr; pos < end; pos = vma->end) {
+			vma = vma_of(mm, pos);
+			if (!vma || vma->kind != VMA_KIND__VMA_ANON) {
+				pr_err("pagemap-%u.img: lazy page 0x%llx is not inside a private anonymous vma "
+				       "of mm-%u.img\n",
+				       pm->pid, (unsigned long long)pos, pm->pid);
+				return -1;
+			}
 		}
 		if (rs_add(&lpi->out, r->vaddr, end, r->vaddr))
 			return -1;
