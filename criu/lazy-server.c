@@ -395,6 +395,17 @@ static int dispatch(struct lzs_conn *c, const struct lz_hdr *h)
 	return proto_err(c, h, LZ_ECMD, "not a request the source serves");
 }
 
+/* The outcome is decided: connections closing now are expected, not news. */
+static bool finished(struct lzs *s)
+{
+	bool f;
+
+	pthread_mutex_lock(&s->lock);
+	f = s->result >= 0;
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
 static int conn_loop(struct lzs_conn *c)
 {
 	struct lz_hdr h;
@@ -402,12 +413,14 @@ static int conn_loop(struct lzs_conn *c)
 
 	for (;;) {
 		ret = lz_recv_hdr(c->sk, &h, &err);
+		if (ret < 0 && err)
+			return proto_err(c, &h, err, lz_strerror(err));
+		if (ret && finished(c->s))
+			return 0;
 		if (ret == 1) {
 			pr_warn("%s (%s) closed the connection\n", c->peer, role_name(c->role));
 			return -1;
 		}
-		if (ret < 0 && err)
-			return proto_err(c, &h, err, lz_strerror(err));
 		if (ret < 0) {
 			pr_perror("%s (%s): connection lost", c->peer, role_name(c->role));
 			return -1;

@@ -58,28 +58,27 @@ static int ps_proto_err(struct ps_ctx *c, const struct lz_hdr *h, int err, const
 	return -1;
 }
 
-/* Move @len bytes of page data from the socket through the pipe into the images. */
+/*
+ * Move @len bytes of page data from the socket through the pipe into the
+ * images. Socket data lands in the pipe in pieces smaller than pages, so the
+ * pipe may take less than its size: drain it after every splice.
+ */
 static int ps_recv_pages(struct ps_ctx *c, size_t len)
 {
 	while (len) {
-		size_t chunk = min_t(size_t, len, c->pipe_cap), in = 0;
+		ssize_t n = splice(c->sk, NULL, c->pipe[1], NULL, min_t(size_t, len, c->pipe_cap), SPLICE_F_MOVE);
 
-		while (in < chunk) {
-			ssize_t n = splice(c->sk, NULL, c->pipe[1], NULL, chunk - in, SPLICE_F_MOVE);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (!n)
-					errno = ECONNRESET;
-				pr_perror("pid %u: connection dropped inside page data", c->pid);
-				return -1;
-			}
-			in += n;
-		}
-		if (c->x->write_pages(c->x, c->pipe[0], chunk))
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = ECONNRESET;
+			pr_perror("pid %u: connection dropped inside page data", c->pid);
 			return -1;
-		len -= chunk;
+		}
+		if (c->x->write_pages(c->x, c->pipe[0], n))
+			return -1;
+		len -= n;
 	}
 	return 0;
 }
