@@ -1,97 +1,130 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""The main job: checkpoint the built-in workload and restore it, with figures.
+"""The main job: migrate the built-in workload lazily between two simulated hosts.
 
-Runs test/demo/workload (MiB of patterned memory it keeps checking), dumps it
-with criu, restores it from the images and lets it verify every word.
+The workload (test/demo/workload: DEMO_MIB MiB of patterned memory, a 1 MiB
+slice read every 2 ms) runs in the root namespace, the source host. The
+destination host is a pid+net+mount namespace with its own init, joined by a
+veth pair on 10.78.N.0/24 (test/demo/migrate.py, reusing test/zdtm.py):
+
+    source:      criu dump -t PID -D IMG --lazy-pages --port P --address SRC --status-fd FD
+    (images copied)
+    destination: criu lazy-pages --page-server --address SRC --port P -D IMG --lazy-addr SOCK
+                 criu restore --lazy-pages --lazy-addr SOCK -D IMG -d --pidfile F
+
+The restored workload runs while its memory arrives over the veth (by fault,
+and streamed in the background). Then it gets SIGTERM, checks every word and
+reports; the demo prints the figures and the verdict.
 """
-import ctypes
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CRIU = os.path.join(TOP, "criu", "criu")
-WORKLOAD = os.path.join(TOP, "test", "demo", "workload")
-PR_SET_CHILD_SUBREAPER = 36
+sys.path.insert(0, os.path.join(TOP, "test", "demo"))
+import migrate  # noqa: E402
+
+zdtm = migrate.zdtm
+RUN_AFTER_S = 1.0       # the restored workload keeps reading this long after the last page arrived
 
 
-def criu(*args):
-    t = time.monotonic()
-    r = subprocess.run([CRIU, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-    return r, (time.monotonic() - t) * 1000
+def say(msg):
+    print("demo: " + msg, flush=True)
 
 
-def fail(msg, imgdir):
-    print("demo: FAILED:", msg)
-    for log in ("dump.log", "restore.log"):
-        path = os.path.join(imgdir, log)
-        if os.path.exists(path):
-            print(f"--- tail of {log}")
-            print("".join(open(path).readlines()[-15:]))
-    sys.exit(1)
+def on_signal(sig, frame):
+    raise SystemExit("demo: got signal %d, cleaning up" % sig)
 
 
-def wait_exit(pid, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return None
+def workload_result(lines):
+    """(verdict line, longest gap in ms) from the workload's log."""
+    for line in reversed(lines):
+        if line.endswith(("PASS", "FAIL")):
+            gap = line.split("longest gap ", 1)[1].split(" ms", 1)[0] if "longest gap" in line else "nan"
+            return line, float(gap)
+    return None, float("nan")
+
+
+def migrate_once(work, mib):
+    wl = migrate.Workload(work, mib)
+    hosts = m = None
+    try:
+        say("workload pid %d holds %d MiB of patterned memory, reading a 1 MiB slice every 2 ms" % (wl.pid, mib))
+        hosts = migrate.TwoHosts(work)
+        say("destination: pid+net+mount namespace (init pid %d), veth %s (%s) <-> %s (%s)" %
+            (hosts.host.init_pid, hosts.veth.src, hosts.src_addr, hosts.veth.dst, hosts.dst_addr))
+        time.sleep(1)   # a steady state before the freeze: the gap figure starts here
+        m = migrate.LazyMigration(hosts, work, wl.pid)
+        m.run()
+        say("restored at the destination as pid %d (in its namespace); memory arrives lazily" % m.rpid)
+        m.finish()
+        rc = wl.reap()
+        how = "killed by %s" % signal.Signals(-rc).name if rc < 0 else "exit code %d" % rc
+        gone = not zdtm.pid_alive(wl.pid)
+        say("source: criu dump exited 0; the frozen source process %s (%s)" %
+            ("is gone" if gone else "IS STILL THERE", how))
+        if not gone:
+            raise migrate.Failed("the source process is still alive after the migration")
+        time.sleep(RUN_AFTER_S)
+        status = m.stop_restored()
+        fig = m.figures()
+        verdict, gap = workload_result(wl.lines())
+        return fig, verdict, gap, status
+    finally:
+        if m:
+            m.close()
+        wl.kill()
+        if hosts:
+            hosts.close()
+
+
+def report(mib, fig, gap):
+    lazy_mib = fig.get("lazy_pages", 0) * 4096 / 2**20
+    print()
+    print("  lazy migration of %d MiB (%.0f MiB lazy) over a veth pair" % (mib, lazy_mib))
+    print("  %-44s %10.1f ms" % ("frozen time (source freeze -> dest resume)", fig.get("frozen_ms", float("nan"))))
+    print("  %-44s %10.1f ms" % ("longest pause the workload itself felt", gap))
+    print("  %-44s %10d" % ("remote faults", fig.get("faults", -1)))
+    print("  %-44s %10d / %d us" % ("fault latency p50 / p99 (daemon)", fig.get("p50_us", -1), fig.get("p99_us", -1)))
+    print("  %-44s %10d / %d / %d" % ("pages by fault / streamed / zero", fig.get("fault_pages", -1),
+                                        fig.get("stream_pages", -1), fig.get("zero_pages", -1)))
+    print("  %-44s %10.1f MiB/s" % ("transfer rate (daemon: handoff -> done)", fig.get("rate_mibs", float("nan"))))
+    print("  %-44s %10.1f ms" % ("total migration time (freeze -> last page)", fig.get("delivered_ms", float("nan"))))
+    print("  %-44s %10.1f ms" % ("criu dump wall time (start -> exit)", fig.get("dump_wall_ms", float("nan"))))
+    print("  %-44s %10.1f MiB" % ("peak memory of criu dump (VmHWM)", fig.get("dump_hwm_kib", 0) / 1024))
+    print()
 
 
 def main():
-    mib = int(os.environ.get("DEMO_MIB", "256"))
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    mib = int(os.environ.get("DEMO_MIB", "1024"))
+    if os.geteuid() != 0:
+        sys.exit("demo: run as root (namespaces, veth pairs, ptrace)")
+    zdtm.set_subreaper()
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_signal)
     work = tempfile.mkdtemp(prefix="criu-demo-")
-    imgdir = os.path.join(work, "img")
-    os.mkdir(imgdir)
-    log = os.path.join(work, "workload.log")
-    proc = subprocess.Popen([WORKLOAD, str(mib), log], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=work, start_new_session=True)
-    pid = proc.pid
-    time.sleep(0.5 + mib / 1024)
-    print(f"demo: workload pid {pid} holds {mib} MiB of patterned memory")
-
-    r, t_dump = criu("dump", "-t", str(pid), "-D", imgdir, "-v4", "-o", "dump.log")
-    if r.returncode:
-        proc.kill()
-        proc.wait()
-        fail("dump: " + r.stderr.strip(), imgdir)
-    proc.wait()
-    sizes = {f: os.path.getsize(os.path.join(imgdir, f)) for f in os.listdir(imgdir) if f.endswith(".img")}
-    pages = sum(v for k, v in sizes.items() if k.startswith("pages-"))
-    print(f"demo: dump took {t_dump:.1f} ms; {len(sizes)} images, {pages / 2**20:.1f} MiB of pages, "
-          f"{(sum(sizes.values()) - pages) / 1024:.1f} KiB of state")
-    for line in open(os.path.join(imgdir, "dump.log")):
-        if "pages dumped" in line:
-            print("demo:  ", line.split("dump: ", 1)[-1].strip())
-
-    pidfile = os.path.join(work, "restored.pid")
-    r, t_restore = criu("restore", "-D", imgdir, "-d", "--pidfile", pidfile, "-v4", "-o", "restore.log")
-    if r.returncode:
-        fail("restore: " + r.stderr.strip(), imgdir)
-    rpid = int(open(pidfile).read())
-    print(f"demo: restore took {t_restore:.1f} ms; pid {rpid} (same pid: {rpid == pid}), "
-          f"{pages / 2**20 / (t_restore / 1000):.0f} MiB/s")
-    time.sleep(1)
-    os.kill(rpid, signal.SIGTERM)
-    status = wait_exit(rpid, 60)
-    verdict = open(log).read().strip().splitlines()[-1]
-    print("demo: workload says:", verdict)
-    if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-        fail(f"restored workload ended with status {status}", imgdir)
-    subprocess.run(["rm", "-rf", work])
-    print("demo: OK")
+    ok = False
+    try:
+        fig, verdict, gap, status = migrate_once(work, mib)
+        report(mib, fig, gap)
+        say("workload says: %s" % verdict)
+        ok = (verdict is not None and verdict.endswith("PASS") and os.WIFEXITED(status)
+              and os.WEXITSTATUS(status) == 0)
+        if not ok:
+            say("restored workload ended with %s" % zdtm.describe_status(status))
+    except migrate.Failed as e:
+        say("FAILED: %s" % e)
+    finally:
+        zdtm.reap_orphans()
+        if ok:
+            zdtm.shutil.rmtree(work, ignore_errors=True)
+        else:
+            say("logs kept in %s" % work)
+    say("OK" if ok else "FAILED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

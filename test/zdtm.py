@@ -615,21 +615,24 @@ class DestHost:
 
 
 class VethPair:
-    """zdtmNs <-> zdtmNd, the d end inside the destination's netns."""
+    """zdtmNs <-> zdtmNd, the d end inside the destination's netns.
 
-    def __init__(self, host):
+    Other drivers (scripts/demo.py, test/bench) pass their own addresses and
+    name prefix so they never collide with a test run."""
+
+    def __init__(self, host, src_addr=SRC_ADDR, dst_addr=DST_ADDR, name='zdtm'):
         tag = os.getpid() % 100000
-        self.src = 'zdtm%ds' % tag
-        self.dst = 'zdtm%dd' % tag
+        self.src = '%s%ds' % (name, tag)
+        self.dst = '%s%dd' % (name, tag)
         self.created = False
         self._ip('link', 'add', self.src, 'type', 'veth', 'peer', 'name', self.dst)
         self.created = True
         try:
             self._ip('link', 'set', self.dst, 'netns', str(host.init_pid))
-            self._ip('addr', 'add', '%s/%d' % (SRC_ADDR, NET_PREFIX), 'dev', self.src)
+            self._ip('addr', 'add', '%s/%d' % (src_addr, NET_PREFIX), 'dev', self.src)
             self._ip('link', 'set', self.src, 'up')
             out = os.path.join(os.path.dirname(host.out_path), 'dst-net.out')
-            for args in (('addr', 'add', '%s/%d' % (DST_ADDR, NET_PREFIX), 'dev', self.dst),
+            for args in (('addr', 'add', '%s/%d' % (dst_addr, NET_PREFIX), 'dev', self.dst),
                          ('link', 'set', self.dst, 'up'), ('link', 'set', 'lo', 'up')):
                 host.run(['ip'] + list(args), '/', out)
         except BaseException:
