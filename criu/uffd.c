@@ -125,6 +125,7 @@ struct lazy_daemon {
 	uint32_t root_pid;
 	bool resumed, streaming, remote;
 	bool hold_bg;			/* tests: no background before UH_RESUMED */
+	bool no_bg;			/* benchmarks: no background at all, faults only */
 	long long served_at;		/* local: when every page was delivered */
 	struct lazy_fault *faults;	/* read, not answered yet */
 	size_t nr_faults, cap_faults;
@@ -544,7 +545,7 @@ static void ld_maybe_stream(struct lazy_daemon *ld)
 {
 	if (ld->streaming || !ld->src->ops->stream || (!ld->resumed && ld->nr_handed < ld->nr_expected))
 		return;
-	if (ld->hold_bg && !ld->resumed)
+	if ((ld->hold_bg && !ld->resumed) || ld->no_bg)
 		return;
 	if (!ld_outstanding(ld))
 		return;
@@ -811,7 +812,7 @@ static int ld_bg_step(struct lazy_daemon *ld)
 	unsigned int n;
 	size_t idx;
 
-	if (ld->hold_bg && !ld->resumed)
+	if ((ld->hold_bg && !ld->resumed) || ld->no_bg)
 		return 0;
 	if ((ld->src->ops->stream && !ld->src->stream_done) || ld->src->inflight)
 		return 0;
@@ -1081,6 +1082,8 @@ int cr_lazy_pages(const struct opts *o)
 		.keeper = { .pid = -1, .sk = -1 },
 		.remote = o->use_page_server,
 		.hold_bg = getenv("CRIU_LAZY_HOLD_BG") != NULL,
+		/* CRIU_LAZY_NO_BG=1: never stream or prefetch; pages come by fault only (fault-latency benchmark) */
+		.no_bg = getenv("CRIU_LAZY_NO_BG") != NULL,
 	};
 	int ret = 1;
 
