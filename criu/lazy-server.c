@@ -33,6 +33,13 @@
 #include "util.h"
 
 #define LZS_HS_TIMEOUT 10 /* seconds a client has to send its handshake */
+/*
+ * A connection failing before the commit point aborts the migration, but
+ * not at once: LZ_RESUMED may already sit unread on the other connection
+ * (the daemon sent it, so its tree runs). Give the other threads this long
+ * to read it.
+ */
+#define LZS_GRACE_NS (250 * 1000000LL)
 
 struct lzs;
 
@@ -64,6 +71,7 @@ struct lzs {
 	bool committed;			/* LZ_RESUMED seen */
 	int nr_active;			/* connections past their handshake */
 	long long idle_since;		/* now_ns() when nr_active dropped to 0 */
+	long long failed_ns;		/* now_ns() of a failure before the commit point, 0: none */
 	struct lzs_conn *conns;
 	struct lazy_stats st;
 };
@@ -511,12 +519,12 @@ static void conn_exit(struct lzs_conn *c, int ret)
 	if (c->role && ret && s->result < 0) {
 		if (!s->committed)
 			pr_err("the lazy-pages daemon's %s connection failed before the restored tree "
-			       "resumed: aborting the migration\n", role_name(c->role));
+			       "resumed\n", role_name(c->role));
 		else
 			pr_warn("%s connection lost after the commit point: waiting for the daemon to "
 				"reconnect\n", role_name(c->role));
-		if (!s->committed)
-			set_result_locked(s, LAZY_ABORTED);
+		if (!s->committed && !s->failed_ns)
+			s->failed_ns = now_ns();
 	}
 	pthread_mutex_unlock(&s->lock);
 	lzs_wake(s);
@@ -619,11 +627,27 @@ static void reap_conns(struct lzs *s, bool all)
 	}
 }
 
+/* A failure before the commit point, once the grace period is over. Caller holds s->lock. */
+static void check_failed_locked(struct lzs *s)
+{
+	if (!s->failed_ns)
+		return;
+	if (s->committed) {
+		pr_warn("a connection failed just before the commit point; the restored tree runs: "
+			"continuing\n");
+		s->failed_ns = 0;
+	} else if (now_ns() - s->failed_ns >= LZS_GRACE_NS) {
+		pr_err("the migration failed before the commit point: aborting; the tree may resume\n");
+		set_result_locked(s, LAZY_ABORTED);
+	}
+}
+
 /* With --timeout: how long nobody has been connected decides. Caller holds s->lock. */
 static void check_idle_locked(struct lzs *s)
 {
 	long long limit = (long long)s->o->timeout * 1000000000LL;
 
+	check_failed_locked(s);
 	if (!s->o->timeout || s->nr_active || now_ns() - s->idle_since < limit)
 		return;
 	if (!s->committed) {
@@ -649,7 +673,7 @@ static int serve_loop(struct lzs *s)
 		pthread_mutex_unlock(&s->lock);
 		if (result >= 0)
 			return result;
-		if (poll(pfd, 2, 200) < 0 && errno != EINTR) {
+		if (poll(pfd, 2, 50) < 0 && errno != EINTR) {
 			pr_perror("poll");
 			set_result(s, is_committed(s) ? LAZY_LOST : LAZY_ABORTED);
 			continue;
