@@ -325,3 +325,43 @@ long test_check(const void *buf, size_t len, unsigned long seed)
 	}
 	return -1;
 }
+
+unsigned long test_word(size_t idx, unsigned long seed)
+{
+	return pattern_word(idx, seed);
+}
+
+void test_fill_at(void *buf, size_t len, unsigned long seed, size_t first)
+{
+	uint64_t *w = buf;
+	size_t i, n = len / 8;
+
+	for (i = 0; i < n; i++)
+		w[i] = pattern_word(first + i, seed);
+}
+
+long test_check_at(const void *buf, size_t len, unsigned long seed, size_t first)
+{
+	const uint64_t *w = buf;
+	size_t i, n = len / 8;
+
+	for (i = 0; i < n; i++)
+		if (w[i] != pattern_word(first + i, seed))
+			return i * 8;
+	return -1;
+}
+
+long test_check_zero(const void *buf, size_t len)
+{
+	const uint64_t *w = buf;
+	const unsigned char *c = buf;
+	size_t i, n = len / 8;
+
+	for (i = 0; i < n; i++)
+		if (w[i])
+			break;
+	for (i *= 8; i < len; i++)
+		if (c[i])
+			return i;
+	return -1;
+}

@@ -63,4 +63,20 @@ void test_sigaction(int sig, void (*handler)(int), int flags);
 void test_fill(void *buf, size_t len, unsigned long seed);
 long test_check(const void *buf, size_t len, unsigned long seed);
 
+/*
+ * The same pattern, for a piece of a larger patterned region: @first is the
+ * index of the piece's first 8-byte word in the region (its byte offset / 8),
+ * so a moved or partly overwritten region can be checked piece by piece.
+ * @len must be a multiple of 8. check returns the offset of the first
+ * mismatch in @buf or -1.
+ */
+void test_fill_at(void *buf, size_t len, unsigned long seed, size_t first);
+long test_check_at(const void *buf, size_t len, unsigned long seed, size_t first);
+
+/* The value test_fill_at() writes at word @idx of a region. */
+unsigned long test_word(size_t idx, unsigned long seed);
+
+/* Offset of the first non-zero byte in buf, or -1. */
+long test_check_zero(const void *buf, size_t len);
+
 #endif /* ZDTMTST_H */
