@@ -89,11 +89,11 @@ static int64_t hdr_payload(const struct lz_hdr *h)
 {
 	switch (h->cmd) {
 	case LZ_PAGES:
-		return h->nr_pages ? (int64_t)h->nr_pages * PAGE_SIZE : -1;
+		return h->nr_pages ? (int64_t)(h->nr_pages * PAGE_SIZE) : -1;
 	case LZ_PUSH_PAGES:
 		if (!h->nr_pages)
 			return -1;
-		return (h->flags & PAGEMAP_FLAGS__PE_PRESENT) ? (int64_t)h->nr_pages * PAGE_SIZE : 0;
+		return (h->flags & PAGEMAP_FLAGS__PE_PRESENT) ? (int64_t)(h->nr_pages * PAGE_SIZE) : 0;
 	case LZ_REQ_PAGES:
 	case LZ_ZERO:
 		return h->nr_pages ? 0 : -1;

@@ -36,7 +36,8 @@
  *   LZ_STREAM_END  s->d  nothing more to stream
  *   LZ_RESUMED     d->s  commit point: the restored tree runs; the source tree
  *                        never runs again from now on (FAULT or BULK; no reply)
- *   LZ_DONE        d->s  every lazy page has arrived (after LZ_RESUMED only)
+ *   LZ_DONE        d->s  every lazy page has arrived (after LZ_RESUMED only, on the
+ *                        same connection: each connection is read by its own thread)
  *   LZ_DONE_ACK    s->d  the source accepted: it kills its tree; both exit 0
  *   LZ_PUSH_OPEN   c->s  (PUSH) pid: pagemap/pages images of pid follow
  *   LZ_PUSH_PAGES  c->s  (PUSH) addr, nr_pages, flags = PE_* of the pagemap entry,

@@ -7,9 +7,12 @@
  *          the stream; stream throughput (STREAM -> STREAM_END)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,10 +27,35 @@
 #define NR_FAULTS 20000
 #define MSG	  (1 << 20)
 
+/* Pin the calling process to @cpu; -1: leave it. */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static char where[64];
+
 static void pct(const char *what, long long *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_ll);
-	printf("%-44s p50 %6.1f us  p99 %6.1f us  (n=%zu)\n", what, v[n / 2] / 1e3, v[n * 99 / 100] / 1e3, n);
+	printf("%-44s p50 %6.1f us  p99 %6.1f us  (n=%zu%s)\n", what, v[n / 2] / 1e3, v[n * 99 / 100] / 1e3, n,
+	       where);
 }
 
 static double memcpy_gbs(size_t bytes)
@@ -53,8 +81,9 @@ static double memcpy_gbs(size_t bytes)
 static void tcp_peer(int l, size_t bulk)
 {
 	static char buf[MSG];
-	int sk = accept(l, NULL, NULL);
+	int sk = accept(l, NULL, NULL), one = 1;
 
+	setsockopt(sk, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (;;) {
 		ssize_t n = recv(sk, buf, bulk ? MSG : LZ_HDR_SIZE, MSG_WAITALL);
 
@@ -65,7 +94,7 @@ static void tcp_peer(int l, size_t bulk)
 	}
 }
 
-static int tcp_floor(size_t bulk_bytes)
+static int tcp_floor(size_t bulk_bytes, int cpu_s, int cpu_c)
 {
 	static char buf[MSG];
 	long long *lat = malloc(NR_FAULTS * sizeof(*lat)), t0;
@@ -73,9 +102,14 @@ static int tcp_floor(size_t bulk_bytes)
 	pid_t p;
 
 	for (int bulk = 0; bulk < 2; bulk++) {
+		if (bulk && !bulk_bytes)
+			break;
 		p = fork();
-		if (!p)
+		if (!p) {
+			pin(cpu_s);
 			tcp_peer(l, bulk);
+		}
+		pin(cpu_c);
 		sk = lz_connect_tcp("127.0.0.1", port);
 		t0 = ns_now();
 		for (size_t i = 0; !bulk && i < NR_FAULTS; i++) {
@@ -95,6 +129,7 @@ static int tcp_floor(size_t bulk_bytes)
 		else
 			pct("floor: TCP 4 KiB request/reply round trip", lat, NR_FAULTS);
 		close(sk);
+		unpin();
 	}
 	close(l);
 	free(lat);
@@ -178,7 +213,7 @@ static int bench_client(struct target *t, int port, bool concurrent)
 	return d_send(c.fsk, LZ_DONE, 0, 0, 0);
 }
 
-static int bench_lazy(size_t pages, bool concurrent)
+static int bench_lazy(size_t pages, bool concurrent, int cpu_s, int cpu_c)
 {
 	struct opts o = { .address = "127.0.0.1", .port = free_port(), .status_fd = -1 };
 	struct lazy_stats st;
@@ -193,11 +228,14 @@ static int bench_lazy(size_t pages, bool concurrent)
 	fflush(stdout);
 	c = fork();
 	if (!c) {
+		pin(cpu_c);
 		close(p[1]);
 		_exit(wait_ready(p[0]) || bench_client(&t, o.port, concurrent) ? 1 : 0);
 	}
 	close(p[0]);
+	pin(cpu_s);
 	res = lazy_serve(&o, &t.src, 1, p[1], &st);
+	unpin();
 	close(p[1]);
 	waitpid(c, NULL, 0);
 	target_stop(&t);
@@ -215,9 +253,17 @@ int bench_main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	printf("%-44s %6.2f GB/s\n", "floor: memcpy 256 MiB", memcpy_gbs(256 << 20));
-	if (tcp_floor(mib << 20))
+	/* Round trips depend on where the two ends run: measure both placements. */
+	for (int same = 1; same >= 0; same--) {
+		snprintf(where, sizeof(where), same ? ", both on cpu 0" : ", cpus 0 and 1");
+		if (tcp_floor(0, 0, same ? 0 : 1) || bench_lazy(16384, false, 0, same ? 0 : 1))
+			return 1;
+	}
+	where[0] = 0;
+	if (tcp_floor(mib << 20, -1, -1))
 		return 1;
-	if (bench_lazy(mib << 8, false) || bench_lazy(mib << 8, true))
+	snprintf(where, sizeof(where), ", unpinned");
+	if (bench_lazy(mib << 8, false, -1, -1) || bench_lazy(mib << 8, true, -1, -1))
 		return 1;
 	return 0;
 }
