@@ -78,6 +78,7 @@ test: deps
 	$(MAKE) zdtm-build
 	/usr/bin/python3 test/zdtm.py run --all --mode plain --mode lazy --mode remote-lazy
 	/usr/bin/python3 test/negative.py
+	/usr/bin/python3 test/lazy_negative.py --no-build
 	/usr/bin/python3 test/others/run_combo.py
 
 demo: deps

@@ -565,8 +565,12 @@ class DestHost:
             raise TestFailed('destination: %s: %s' % (req.get('op'), reply['error']))
         return reply
 
-    def spawn(self, argv, cwd, out_path):
-        return self.request({'op': 'spawn', 'argv': [str(a) for a in argv], 'cwd': cwd, 'out': out_path})['pid']
+    def spawn(self, argv, cwd, out_path, env=None):
+        """Start argv in the namespace; env: variables added to the inherited environment."""
+        req = {'op': 'spawn', 'argv': [str(a) for a in argv], 'cwd': cwd, 'out': out_path}
+        if env:
+            req['env'] = {str(k): str(v) for k, v in env.items()}
+        return self.request(req)['pid']
 
     def run(self, argv, cwd, out_path, timeout=30):
         pid = self.spawn(argv, cwd, out_path)
@@ -585,6 +589,10 @@ class DestHost:
 
     def kill(self, pid, sig):
         self.request({'op': 'kill', 'pid': pid, 'sig': int(sig)})
+
+    def procs(self):
+        """[(pid, comm)] of every process in the namespace but its init (zombies included)."""
+        return [tuple(p) for p in self.request({'op': 'procs'})['procs']]
 
     def close(self):
         """Kill everything in the namespace and the init itself."""
@@ -675,6 +683,7 @@ def dst_init():
                 os.dup2(fd, 2)
                 os.closerange(3, 65536)
                 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+                os.environ.update(req.get('env', {}))
                 os.execvp(req['argv'][0], req['argv'])
             except BaseException as e:
                 os.write(2, ('exec %s: %s\n' % (req['argv'][0], e)).encode())
@@ -695,6 +704,15 @@ def dst_init():
                 send({'ok': True})
             except OSError as e:
                 send({'error': str(e)})
+        elif op == 'procs':
+            reap()
+            found = []
+            for entry in os.listdir('/proc'):
+                if entry.isdigit() and int(entry) != 1:
+                    comm = read_text('/proc/%s/comm' % entry).strip()
+                    if comm:
+                        found.append((int(entry), comm))
+            send({'procs': sorted(found)})
         elif op == 'exit':
             shutdown()
             send({'bye': True})

@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Failure tests of post-copy (lazy) migration, remote-lazy setup.
+
+    test/lazy_negative.py [-t CASE ...] [--criu PATH] [-k] [--timeout S] [--no-build]
+
+Every case migrates a zdtm test program from this host to a destination in
+its own pid+net+mount namespace (zdtm.py's DestHost and VethPair), breaks
+something before the commit point, and checks that nothing is lost:
+
+  restorer-fail   the destination restore fails in the restorer blob
+                  (CRIU_FAULT=restorer-fail): restore and lazy-pages exit
+                  non-zero, nothing is left in the destination, the dump exits
+                  non-zero saying so, and the source process runs on intact.
+  daemon-killed   the lazy-pages daemon is SIGKILLed once connected, before
+                  any restore: the dump exits non-zero, the source runs on.
+  bad-version     a raw peer sends handshakes with a wrong protocol version
+                  and a wrong magic: each is answered LZ_EVERSION/LZ_EMAGIC
+                  and logged; a refused handshake does not end the migration,
+                  so the real migration then completes.
+  not-lazy        a raw FAULT connection asks for a page outside the lazy set:
+                  LZ_ERROR LZ_ENOTLAZY, logged; the connection stays usable (a
+                  lazy page is then served, equal to the source's memory);
+                  when this FAULT peer goes away before the commit point, the
+                  dump aborts and the source runs on.
+
+"The source runs on intact" means: alive, not stopped, not traced, and PASS
+when it gets SIGTERM (the test program checks all its memory then).
+Prints one line per case and `N passed, N failed, N skipped` last; exits
+non-zero if a case failed. Debian's /usr/bin/python3, stdlib only.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import zdtm  # noqa: E402
+from zdtm import TestFailed  # noqa: E402
+
+# criu/include/lazy-proto.h
+LZ_MAGIC = 0x4c5a5047
+LZ_VERSION = 1
+LZ_ROLE_FAULT = 1
+LZ_REQ_PAGES = 1
+LZ_PAGES = 2
+LZ_ERROR = 4
+LZ_EVERSION = 1
+LZ_ENOTLAZY = 6
+LZ_EMAGIC = 10
+HS = struct.Struct('<IHHQ')             # magic, version, role/status, session
+HDR = struct.Struct('<HHIIIQQ')         # cmd, flags, status, pid, nr_pages, addr, payload_len
+assert HS.size == 16 and HDR.size == 32
+PAGE = 4096
+
+LOG_WAIT = 10           # seconds for an expected line to reach a log
+NET_TIMEOUT = 10        # raw socket operations
+LEFTOVER_WAIT = 5       # destination processes must be gone by then
+
+
+class LazyNegRun(zdtm.RemoteLazyRun):
+    """One case: a zdtm test program dumped with --lazy-pages, then a case function."""
+
+    def __init__(self, opts, criu, name, case):
+        super().__init__(opts, criu, name)
+        self.case = case
+        self.pid = None
+
+    def run(self):
+        self.host = zdtm.DestHost(self.workdir)
+        self.veth = zdtm.VethPair(self.host)
+        self.pid = self.test.start()
+        self.dump(self.pid)
+        self.case(self)
+
+    # ---- the destination's commands ----
+
+    def start_daemon(self):
+        sock = os.path.join(self.dst_img, 'uffd.sock')
+        daemon = self.host.spawn([self.criu.path, 'lazy-pages', '--page-server', '--address', zdtm.SRC_ADDR,
+                                  '--port', self.port, '-D', self.dst_img, '--lazy-addr', sock, '-v4', '-o',
+                                  'lazy-pages.log'], self.dst_dir, self.out('lazy-pages'))
+        zdtm.wait_for_path(sock, zdtm.SOCK_TIMEOUT, lambda: self.host.alive(daemon))
+        return daemon, sock
+
+    def start_restore(self, sock, env=None):
+        rpidfile = os.path.join(self.dst_dir, 'restore.pid')
+        return self.host.spawn([self.criu.path, 'restore', '--lazy-pages', '--lazy-addr', sock, '-D', self.dst_img,
+                                '-d', '--pidfile', rpidfile, '-v4', '-o', 'restore.log'],
+                               self.dst_dir, self.out('restore'), env=env)
+
+    def dst_status(self, pid, what):
+        return self.host.wait(pid, self.criu.timeout, what)
+
+    # ---- logs ----
+
+    def dump_text(self):
+        return zdtm.criu_text(self.source_dump.output(), os.path.join(self.imgdir, 'dump.log'))
+
+    def wait_dump_log(self, *needles):
+        """Wait until every needle is in the dump's log or output; fail naming the missing one."""
+        deadline = time.monotonic() + LOG_WAIT
+        while True:
+            text = self.dump_text()
+            missing = [n for n in needles if n not in text]
+            if not missing:
+                return text
+            if time.monotonic() > deadline or not self.source_dump.running():
+                raise TestFailed('the dump log has no "%s"; its tail:\n%s' % (missing[0], zdtm.tail(text, 10)))
+            time.sleep(0.05)
+
+    # ---- what every failure case checks ----
+
+    def expect_dump_aborted(self, why):
+        rc = self.source_dump.wait(self.criu.timeout)
+        zdtm.expect_failure(rc, self.dump_text(), 'criu dump --lazy-pages (%s)' % why,
+                            ['aborted before the destination resumed', 'resumed untouched'])
+
+    def expect_source_intact(self):
+        zdtm.check_intact(self.pid)
+        self.test.stop_and_check(self.pid)
+
+    def expect_dst_empty(self):
+        """No process of the failed migration survives in the destination."""
+        deadline = time.monotonic() + LEFTOVER_WAIT
+        while True:
+            left = self.host.procs()
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise TestFailed('the destination still runs %s' % ', '.join('%d (%s)' % p for p in left))
+            time.sleep(0.05)
+
+    # ---- raw peers ----
+
+    def connect(self):
+        try:
+            return socket.create_connection((zdtm.SRC_ADDR, self.port), timeout=NET_TIMEOUT)
+        except OSError as e:
+            raise TestFailed('cannot connect to the dump at %s:%d: %s' % (zdtm.SRC_ADDR, self.port, e))
+
+    def handshake(self, sk, magic=LZ_MAGIC, version=LZ_VERSION, role=LZ_ROLE_FAULT):
+        """Send a handshake, return the answer's (magic, version, status, session)."""
+        sk.sendall(HS.pack(magic, version, role, self.pid))
+        return HS.unpack(recv_exact(sk, HS.size, 'the handshake answer'))
+
+
+def recv_exact(sk, n, what):
+    buf = b''
+    while len(buf) < n:
+        try:
+            data = sk.recv(n - len(buf))
+        except OSError as e:
+            raise TestFailed('reading %s: %s' % (what, e))
+        if not data:
+            raise TestFailed('the dump closed the connection after %d of the %d bytes of %s' % (len(buf), n, what))
+        buf += data
+    return buf
+
+
+def expect_closed(sk, what):
+    try:
+        data = sk.recv(1)
+    except OSError as e:
+        raise TestFailed('%s: expected the dump to close, got %s' % (what, e))
+    if data:
+        raise TestFailed('%s: the dump sent more after refusing the handshake' % what)
+
+
+def read_source_mem(pid, addr, length):
+    """What the frozen source holds at addr (root reads /proc/PID/mem of the ptrace-stopped task)."""
+    try:
+        with open('/proc/%d/mem' % pid, 'rb', buffering=0) as f:
+            f.seek(addr)
+            return f.read(length)
+    except OSError as e:
+        raise TestFailed('cannot read the source memory at %#x: %s' % (addr, e))
+
+
+def source_maps(pid):
+    """[(start, end, perms, path)] of /proc/PID/maps."""
+    maps = []
+    for line in zdtm.read_text('/proc/%d/maps' % pid).split('\n'):
+        f = line.split(None, 5)
+        if len(f) < 5:
+            continue
+        start, end = (int(x, 16) for x in f[0].split('-'))
+        maps.append((start, end, f[1], f[5] if len(f) > 5 else ''))
+    if not maps:
+        raise TestFailed('cannot read /proc/%d/maps' % pid)
+    return maps
+
+
+# ---------------------------------------------------------------------------
+# The cases
+
+def case_restorer_fail(r):
+    daemon, sock = r.start_daemon()
+    restore = r.start_restore(sock, env={'CRIU_FAULT': 'restorer-fail'})
+    status = r.dst_status(restore, 'criu restore')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu restore with CRIU_FAULT=restorer-fail ended with %s, a clean failure was expected'
+                         % zdtm.describe_status(status))
+    text = zdtm.criu_text(zdtm.read_text(r.out('restore')), os.path.join(r.dst_img, 'restore.log'))
+    if 'restorer-fail' not in text:
+        raise TestFailed('the restore failed (%s) but not at the injected fault; its log:\n%s'
+                         % (zdtm.describe_status(status), zdtm.tail(text, 10)))
+    status = r.dst_status(daemon, 'criu lazy-pages')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu lazy-pages ended with %s after the failed restore, a non-zero exit was expected'
+                         % zdtm.describe_status(status))
+    r.expect_dump_aborted('the destination restore failed')
+    r.expect_dst_empty()
+    r.expect_source_intact()
+
+
+def case_daemon_killed(r):
+    daemon, _ = r.start_daemon()
+    r.wait_dump_log('FAULT connection accepted', 'BULK connection accepted')
+    r.host.kill(daemon, signal.SIGKILL)
+    status = r.dst_status(daemon, 'killed criu lazy-pages')
+    if not os.WIFSIGNALED(status) or os.WTERMSIG(status) != signal.SIGKILL:
+        raise TestFailed('criu lazy-pages ended with %s, not by our SIGKILL' % zdtm.describe_status(status))
+    r.expect_dump_aborted('the lazy-pages daemon was killed')
+    r.expect_dst_empty()
+    r.expect_source_intact()
+
+
+def case_bad_version(r):
+    for desc, magic, version, expect, words in (
+            ('version %d' % (LZ_VERSION + 1), LZ_MAGIC, LZ_VERSION + 1, LZ_EVERSION,
+             ('version %d' % (LZ_VERSION + 1), 'protocol version not supported')),
+            ('magic 0x12345678', 0x12345678, LZ_VERSION, LZ_EMAGIC,
+             ('magic 0x12345678', 'not the lazy-migration protocol'))):
+        with r.connect() as sk:
+            magic_r, version_r, status, _ = r.handshake(sk, magic=magic, version=version)
+            if magic_r != LZ_MAGIC or version_r != LZ_VERSION:
+                raise TestFailed('handshake with %s: answer has magic %#x version %d' % (desc, magic_r, version_r))
+            if status != expect:
+                raise TestFailed('handshake with %s: status %d, expected %d' % (desc, status, expect))
+            expect_closed(sk, 'handshake with ' + desc)
+        r.wait_dump_log(*words)
+    if not r.source_dump.running():
+        raise TestFailed('the dump exited %d after refusing a handshake' % r.source_dump.wait(1))
+    # A refused peer is not the daemon: the migration itself must still work.
+    zdtm.RemoteLazyRun.restore(r, r.pid)
+
+
+def case_not_lazy(r):
+    maps = source_maps(r.pid)
+    # the program's own text: mapped, file-backed, so never lazy
+    outside = next((m[0] for m in maps if m[3].startswith('/') and 'x' in m[2]), maps[0][0])
+    # the test's 256 MiB patterned region: lazy
+    big = [m for m in maps if not m[3] and m[2].startswith('rw') and m[1] - m[0] >= (64 << 20)]
+    if not big:
+        raise TestFailed('the test program has no large anonymous mapping to ask for')
+    inside = big[0][0] + 7 * PAGE
+
+    with r.connect() as sk:
+        _, _, status, _ = r.handshake(sk)
+        if status:
+            raise TestFailed('a correct FAULT handshake was refused with status %d' % status)
+        sk.sendall(HDR.pack(LZ_REQ_PAGES, 0, 0, r.pid, 1, outside, 0))
+        cmd, _, err, pid, _, addr, plen = HDR.unpack(recv_exact(sk, HDR.size, 'the answer to a non-lazy request'))
+        if (cmd, err) != (LZ_ERROR, LZ_ENOTLAZY) or addr != outside or pid != r.pid or plen:
+            raise TestFailed('request of %#x (outside the lazy set): got cmd %d status %d pid %d addr %#x '
+                             'payload %d, expected LZ_ERROR LZ_ENOTLAZY' % (outside, cmd, err, pid, addr, plen))
+        r.wait_dump_log('0x%x' % outside, 'address outside the lazy set')
+
+        # a per-request error: the connection still serves
+        sk.sendall(HDR.pack(LZ_REQ_PAGES, 0, 0, r.pid, 1, inside, 0))
+        cmd, _, err, pid, nr, addr, plen = HDR.unpack(recv_exact(sk, HDR.size, 'the answer to a lazy request'))
+        if cmd != LZ_PAGES or addr != inside or nr != 1 or plen != PAGE:
+            raise TestFailed('request of lazy page %#x after the error: got cmd %d status %d addr %#x pages %d '
+                             'payload %d, expected LZ_PAGES of one page' % (inside, cmd, err, addr, nr, plen))
+        data = recv_exact(sk, PAGE, 'a lazy page')
+        if data != read_source_mem(r.pid, inside, PAGE) or not any(data):
+            raise TestFailed('lazy page %#x as served differs from the source memory' % inside)
+    # This FAULT peer leaves before any commit point: the dump must give up.
+    r.expect_dump_aborted('the FAULT peer went away')
+    r.expect_source_intact()
+
+
+CASES = [
+    # (name, zdtm test program, function)
+    ('restorer-fail', 'lazy_madv00', case_restorer_fail),
+    ('daemon-killed', 'lazy_fork00', case_daemon_killed),
+    ('bad-version', 'lazy_read00', case_bad_version),
+    ('not-lazy', 'lazy_munmap00', case_not_lazy),
+]
+
+
+def run_case(opts, criu, results, name, prog, fn):
+    what = 'lazy-negative: ' + name
+    t0 = time.monotonic()
+    try:
+        run = LazyNegRun(opts, criu, prog, fn)
+    except OSError as e:
+        results.bad(what, 'cannot create a work dir: %s' % e)
+        return
+    try:
+        run.run()
+        results.ok(what, time.monotonic() - t0)
+    except TestFailed as e:
+        results.bad(what, e)
+        run.report()
+    except Exception as e:     # a runner bug must not stop the suite
+        results.bad(what, 'runner error: %r' % e)
+        run.report()
+    finally:
+        run.cleanup(opts.keep)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog='lazy_negative.py', description='failure tests of lazy migration')
+    p.add_argument('--criu', default=os.path.join(zdtm.TOP, 'criu', 'criu'), help='criu binary to test')
+    p.add_argument('-k', '--keep', action='store_true', help='keep the work directories')
+    p.add_argument('--timeout', type=int, default=60, help='seconds allowed for each criu command')
+    p.add_argument('--no-build', action='store_true', help='do not run make -C test/zdtm first')
+    p.add_argument('-t', '--case', dest='cases', action='append', default=[],
+                   choices=[c[0] for c in CASES], help='case to run (repeatable; default: all)')
+    opts = p.parse_args(argv)
+    opts.criu = os.path.abspath(opts.criu) if os.sep in opts.criu else opts.criu
+    return opts
+
+
+def main(argv):
+    opts = parse_args(argv)
+    zdtm.set_subreaper()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, zdtm.on_fatal_signal)
+    if not opts.no_build:
+        zdtm.build_tests()
+    criu = zdtm.Criu(opts.criu, opts.timeout)
+    results = zdtm.Results()
+    reason = zdtm.Features(criu).check('remote-lazy')
+    for name, prog, fn in CASES:
+        if opts.cases and name not in opts.cases:
+            continue
+        if reason:
+            results.skip('lazy-negative: ' + name, reason)
+            continue
+        run_case(opts, criu, results, name, prog, fn)
+    return results.summary()
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
