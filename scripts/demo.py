@@ -14,7 +14,8 @@ veth pair on 10.78.N.0/24 (test/demo/migrate.py, reusing test/zdtm.py):
 
 The restored workload runs while its memory arrives over the veth (by fault,
 and streamed in the background). Then it gets SIGTERM, checks every word and
-reports; the demo prints the figures and the verdict.
+reports; the demo prints the figures and the verdict. DEMO_MIB=N sets the
+size (default 1024), DEMO_KEEP=1 keeps the work directory with every log.
 """
 import os
 import signal
@@ -118,7 +119,7 @@ def main():
         say("FAILED: %s" % e)
     finally:
         zdtm.reap_orphans()
-        if ok:
+        if ok and not os.environ.get("DEMO_KEEP"):
             zdtm.shutil.rmtree(work, ignore_errors=True)
         else:
             say("logs kept in %s" % work)

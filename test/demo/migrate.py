@@ -205,7 +205,7 @@ class LazyMigration:
         if self.daemon_env:
             argv = ["env"] + self.daemon_env + argv
         self.daemon = self.host.spawn(argv, self.dst_dir, os.path.join(self.dst_dir, "lazy.out"))
-        zdtm.wait_for_path(sock, 30, lambda: self.host.alive(self.daemon))
+        self.wait_socket(sock)
         pidfile = os.path.join(self.dst_dir, "restore.pid")
         restore = self.host.spawn([CRIU, "restore", "--lazy-pages", "--lazy-addr", sock, "-D", self.dst_img, "-d",
                                    "--pidfile", pidfile, "-v4", "-o", "restore.log"], self.dst_dir,
@@ -217,6 +217,20 @@ class LazyMigration:
         self.rpid = zdtm.read_pidfile(pidfile, "restore")
         if self.rpid != self.pid:
             raise Failed("restored pid %d differs from the dumped %d" % (self.rpid, self.pid))
+
+    def wait_socket(self, sock, timeout=30):
+        """The daemon's socket: polled every millisecond, as it is inside the freeze."""
+        deadline = time.monotonic() + timeout
+        next_alive = 0
+        while not os.path.exists(sock):
+            now = time.monotonic()
+            if now > deadline:
+                raise Failed("criu lazy-pages: no %s within %d s" % (sock, timeout))
+            if now > next_alive:
+                if not self.host.alive(self.daemon):
+                    raise Failed("criu lazy-pages exited: " + self.tail("lazy.log"))
+                next_alive = now + 0.1
+            time.sleep(0.001)
 
     def finish(self):
         """Wait for the daemon (every page there) and the dump (source tree killed) to exit 0."""
