@@ -12,6 +12,9 @@ something before the commit point, and checks that nothing is lost:
                   (CRIU_FAULT=restorer-fail): restore and lazy-pages exit
                   non-zero, nothing is left in the destination, the dump exits
                   non-zero saying so, and the source process runs on intact.
+  restorer-crash  the same with a restorer that crashes (CRIU_FAULT=restorer-crash).
+  handoff-fail    the same with a restorer that cannot hand its userfaultfd
+                  to the daemon (CRIU_FAULT=lazy-handoff).
   daemon-killed   the lazy-pages daemon is SIGKILLed once connected, before
                   any restore: the dump exits non-zero, the source runs on.
   bad-version     a raw peer sends handshakes with a wrong protocol version
@@ -201,17 +204,25 @@ def source_maps(pid):
 # ---------------------------------------------------------------------------
 # The cases
 
-def case_restorer_fail(r):
-    daemon, sock = r.start_daemon()
-    restore = r.start_restore(sock, env={'CRIU_FAULT': 'restorer-fail'})
-    status = r.dst_status(restore, 'criu restore')
-    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
-        raise TestFailed('criu restore with CRIU_FAULT=restorer-fail ended with %s, a clean failure was expected'
-                         % zdtm.describe_status(status))
-    text = zdtm.criu_text(zdtm.read_text(r.out('restore')), os.path.join(r.dst_img, 'restore.log'))
-    if 'restorer-fail' not in text:
-        raise TestFailed('the restore failed (%s) but not at the injected fault; its log:\n%s'
-                         % (zdtm.describe_status(status), zdtm.tail(text, 10)))
+def restore_fault(fault, words):
+    """A case: the destination restore fails at CRIU_FAULT=fault; its log must name it with words."""
+    def case(r):
+        daemon, sock = r.start_daemon()
+        restore = r.start_restore(sock, env={'CRIU_FAULT': fault})
+        status = r.dst_status(restore, 'criu restore')
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+            raise TestFailed('criu restore with CRIU_FAULT=%s ended with %s, a clean failure was expected'
+                             % (fault, zdtm.describe_status(status)))
+        text = zdtm.criu_text(zdtm.read_text(r.out('restore')), os.path.join(r.dst_img, 'restore.log'))
+        missing = [w for w in words if w not in text]
+        if missing:
+            raise TestFailed('the restore failed (%s) but its log does not say "%s"; its tail:\n%s'
+                             % (zdtm.describe_status(status), missing[0], zdtm.tail(text, 10)))
+        restore_failed(r, daemon)
+    return case
+
+
+def restore_failed(r, daemon):
     status = r.dst_status(daemon, 'criu lazy-pages')
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
         raise TestFailed('criu lazy-pages ended with %s after the failed restore, a non-zero exit was expected'
@@ -290,7 +301,9 @@ def case_not_lazy(r):
 
 CASES = [
     # (name, zdtm test program, function)
-    ('restorer-fail', 'lazy_madv00', case_restorer_fail),
+    ('restorer-fail', 'lazy_madv00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
+    ('restorer-crash', 'lazy_mremap00', restore_fault('restorer-crash', ['signal 11'])),
+    ('handoff-fail', 'lazy_madv00', restore_fault('lazy-handoff', ['lazy-pages.socket'])),
     ('daemon-killed', 'lazy_fork00', case_daemon_killed),
     ('bad-version', 'lazy_read00', case_bad_version),
     ('not-lazy', 'lazy_munmap00', case_not_lazy),
