@@ -35,12 +35,10 @@ non-zero if a case failed. Debian's /usr/bin/python3, stdlib only.
 
 import argparse
 import os
-import shutil
 import signal
 import socket
 import struct
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
