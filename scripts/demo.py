@@ -86,6 +86,7 @@ def report(mib, fig, gap):
     print()
     print("  lazy migration of %d MiB (%.0f MiB lazy) over a veth pair" % (mib, lazy_mib))
     print("  %-44s %10.1f ms" % ("frozen time (source freeze -> dest resume)", fig.get("frozen_ms", float("nan"))))
+    print("  %-44s %10.1f ms" % ("  of which dump drained memory into pipes", fig.get("memory_ms", float("nan"))))
     print("  %-44s %10.1f ms" % ("longest pause the workload itself felt", gap))
     print("  %-44s %10d" % ("remote faults", fig.get("faults", -1)))
     print("  %-44s %10d / %d us" % ("fault latency p50 / p99 (daemon)", fig.get("p50_us", -1), fig.get("p99_us", -1)))
