@@ -22,7 +22,8 @@ something before the commit point, and checks that nothing is lost:
                   and logged; a refused handshake does not end the migration,
                   so the real migration then completes.
   not-lazy        a raw FAULT connection asks for a page outside the lazy set:
-                  LZ_ERROR LZ_ENOTLAZY, logged; the connection stays usable (a
+                  LZ_ERROR LZ_ENOTLAZY, logged; so are an unaligned address
+                  and an unknown pid (LZ_ENOPID); the connection stays usable (a
                   lazy page is then served, equal to the source's memory);
                   when this FAULT peer goes away before the commit point, the
                   dump aborts and the source runs on.
@@ -55,6 +56,7 @@ LZ_PAGES = 2
 LZ_ERROR = 4
 LZ_EVERSION = 1
 LZ_ENOTLAZY = 6
+LZ_ENOPID = 7
 LZ_EMAGIC = 10
 HS = struct.Struct('<IHHQ')             # magic, version, role/status, session
 HDR = struct.Struct('<HHIIIQQ')         # cmd, flags, status, pid, nr_pages, addr, payload_len
@@ -282,6 +284,15 @@ def case_not_lazy(r):
             raise TestFailed('request of %#x (outside the lazy set): got cmd %d status %d pid %d addr %#x '
                              'payload %d, expected LZ_ERROR LZ_ENOTLAZY' % (outside, cmd, err, pid, addr, plen))
         r.wait_dump_log('0x%x' % outside, 'address outside the lazy set')
+
+        # more per-request errors, each answered on the same connection
+        for desc, pid, addr, expect in (('an unaligned lazy address', r.pid, inside + 8, LZ_ENOTLAZY),
+                                        ('a pid not in the dump', r.pid + 1, inside, LZ_ENOPID)):
+            sk.sendall(HDR.pack(LZ_REQ_PAGES, 0, 0, pid, 1, addr, 0))
+            cmd, _, err, _, _, addr_r, plen = HDR.unpack(recv_exact(sk, HDR.size, 'the answer for ' + desc))
+            if (cmd, err, addr_r, plen) != (LZ_ERROR, expect, addr, 0):
+                raise TestFailed('request with %s: got cmd %d status %d addr %#x payload %d, expected LZ_ERROR %d'
+                                 % (desc, cmd, err, addr_r, plen, expect))
 
         # a per-request error: the connection still serves
         sk.sendall(HDR.pack(LZ_REQ_PAGES, 0, 0, r.pid, 1, inside, 0))
