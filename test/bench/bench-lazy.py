@@ -98,6 +98,8 @@ def measure_floors(hosts, work, sizes):
     srv = FloorServer(hosts.src_addr, port)
     try:
         f["veth"] = floor_remote(hosts, work, "rr", srv.addr, port, RR_ROUNDS)
+        # the daemon asks for the faulting page and up to 15 neighbours (FAULT_AROUND in criu/uffd.c)
+        f["veth16"] = floor_remote(hosts, work, "rr", srv.addr, port, RR_ROUNDS // 4, 16)
         f["veth"].update(floor_remote(hosts, work, "bw", srv.addr, port, 2048))
     finally:
         srv.close()
@@ -188,6 +190,11 @@ def report(sizes, fl, runs):
           "(round trip alone %.1f / %.1f, copy %.1f / %.1f)" % (fp50, fp99, veth["tcp_rtt_4k_p50_us"],
                                                                veth["tcp_rtt_4k_p99_us"], veth["uffdio_copy_p50_us"],
                                                                veth["uffdio_copy_p99_us"]))
+    v16 = fl["veth16"]
+    print("    (with 16-page replies, as the daemon's fault-around asks: p50 %.1f us, p99 %.1f us; round trip "
+          "%.1f / %.1f, copy %.1f / %.1f)" % (v16["fault_floor_p50_us"], v16["fault_floor_p99_us"],
+                                              v16["tcp_rtt_4k_p50_us"], v16["tcp_rtt_4k_p99_us"],
+                                              v16["uffdio_copy_p50_us"], v16["uffdio_copy_p99_us"]))
     print("    %-22s %8s %9s %9s %9s %9s %12s" % ("", "samples", "p50 us", "p99 us", "p50/floor", "p99/floor",
                                                 "daemon p50/99"))
     for tag, name in (("nobg", "no background"), ("bg", "with background")):

@@ -6,9 +6,9 @@
  *   serve ADDR PORT        TCP server (run on the source side): answers each
  *                          32-byte request with 32 + 4096 bytes ("rr"), or
  *                          sends the asked number of bytes ("bw")
- *   rr ADDR PORT N         N fault-like round trips: send 32 bytes, read the
- *                          4 KiB reply into a buffer, UFFDIO_COPY it into a
- *                          missing page of a userfaultfd-registered area
+ *   rr ADDR PORT N [P]     N fault-like round trips: send 32 bytes, read the
+ *                          P-page reply (default 1) into a buffer, UFFDIO_COPY
+ *                          it into missing pages of a userfaultfd-registered area
  *   bw ADDR PORT MIB       receive MIB MiB in 256 KiB reads: TCP bandwidth
  *   copy MIB               UFFDIO_COPY of MIB MiB, 64 pages at a time from one
  *                          hot 256 KiB buffer into fresh registered memory: the
@@ -47,7 +47,7 @@
 
 struct req {
 	uint32_t op;		/* 1 rr, 2 bw */
-	uint32_t pad;
+	uint32_t pages;		/* rr: reply size */
 	uint64_t bytes;		/* bw: how many */
 	char fill[REQ - 16];
 };
@@ -106,14 +106,14 @@ static void nodelay(int fd)
 
 static void serve_conn(int fd)
 {
-	static char buf[BW_BUF];
+	static char buf[BW_BUF + REQ];
 	struct req r;
 
 	nodelay(fd);
 	memset(buf, 0x5a, sizeof(buf));
 	while (all(fd, &r, sizeof(r), 0) == 0) {
 		if (r.op == 1) {
-			if (all(fd, buf, REQ + PAGE, 1))
+			if (r.pages < 1 || r.pages > BW_BUF / PAGE || all(fd, buf, REQ + (size_t)r.pages * PAGE, 1))
 				break;
 		} else if (r.op == 2) {
 			for (uint64_t left = r.bytes; left;) {
@@ -195,22 +195,23 @@ static char *uffd_area(size_t len, int *uffd)
 	return area;
 }
 
-static int cmd_rr(const char *ip, const char *port, size_t n)
+static int cmd_rr(const char *ip, const char *port, size_t n, size_t pages)
 {
 	int fd = connect_to(ip, port), uffd;
-	char *area = uffd_area(n * PAGE, &uffd), *buf = aligned_alloc(PAGE, 2 * PAGE);
+	char *area = uffd_area(n * pages * PAGE, &uffd), *buf = aligned_alloc(PAGE, (pages + 1) * PAGE);
 	long long *rtt = calloc(n, sizeof(*rtt)), *copy = calloc(n, sizeof(*copy)), *both = calloc(n, sizeof(*both));
-	struct req r = { .op = 1 };
+	struct req r = { .op = 1, .pages = pages };
 
 	if (!buf || !rtt || !copy || !both)
 		die("alloc");
 	for (size_t i = 0; i < n + 100; i++) {
 		/* the first 100 warm up the connection and are not counted */
 		size_t k = i < 100 ? 0 : i - 100;
-		struct uffdio_copy c = { .dst = (uintptr_t)area + k * PAGE, .src = (uintptr_t)buf + REQ, .len = PAGE };
+		struct uffdio_copy c = { .dst = (uintptr_t)area + k * pages * PAGE, .src = (uintptr_t)buf + REQ,
+					 .len = pages * PAGE };
 		long long t0 = now_ns(), t1, t2;
 
-		if (all(fd, &r, sizeof(r), 1) || all(fd, buf, REQ + PAGE, 0))
+		if (all(fd, &r, sizeof(r), 1) || all(fd, buf, REQ + pages * PAGE, 0))
 			die("round trip");
 		t1 = now_ns();
 		if (i < 100)
@@ -342,14 +343,14 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "serve"))
 		return cmd_serve(argv[2], argv[3]);
-	if (argc == 5 && !strcmp(argv[1], "rr"))
-		return cmd_rr(argv[2], argv[3], strtoul(argv[4], NULL, 0));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "rr"))
+		return cmd_rr(argv[2], argv[3], strtoul(argv[4], NULL, 0), argc == 6 ? strtoul(argv[5], NULL, 0) : 1);
 	if (argc == 5 && !strcmp(argv[1], "bw"))
 		return cmd_bw(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "copy"))
 		return cmd_copy(strtoul(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "freeze"))
 		return cmd_freeze(strtoul(argv[2], NULL, 0));
-	fprintf(stderr, "usage: %s serve ADDR PORT | rr ADDR PORT N | bw ADDR PORT MIB | copy MIB | freeze MIB\n", argv[0]);
+	fprintf(stderr, "usage: %s serve ADDR PORT | rr ADDR PORT N [PAGES] | bw ADDR PORT MIB | copy MIB | freeze MIB\n", argv[0]);
 	return 2;
 }
