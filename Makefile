@@ -33,13 +33,14 @@ all: criu/criu
 criu/criu: $(CRIU_OBJS) $(PROTO_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-criu/%.o: criu/%.c $(PROTO_H) $(BLOB_HDRS)
+# Static pattern rules: the generated headers are built first, never guessed at.
+$(CRIU_OBJS): criu/%.o: criu/%.c $(PROTO_H) $(BLOB_HDRS)
 	$(CC) $(CFLAGS) -DCRIU_VERSION=\"$(VERSION)\" -c -o $@ $<
 
 images/%.pb-c.c images/%.pb-c.h: images/%.proto
 	protoc-c --proto_path=images --c_out=images $<
 
-images/%.pb-c.o: images/%.pb-c.c $(PROTO_H)
+$(PROTO_OBJS): images/%.pb-c.o: images/%.pb-c.c $(PROTO_H)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
 # Blobs: freestanding objects -> ELF at address 0 -> flat bytes -> C header.
