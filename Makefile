@@ -56,6 +56,11 @@ criu/pie/%-blob.h: criu/pie/%.elf criu/pie/%.bin scripts/gen-blob.sh
 	scripts/gen-blob.sh $* criu/pie/$*.elf criu/pie/$*.bin > $@.tmp && mv $@.tmp $@
 .PRECIOUS: criu/pie/%.elf criu/pie/%.bin criu/pie/%.pie.o
 
+# The generated headers, named: GNU make 4.3 drops a pattern rule whose plain
+# prerequisite neither exists nor is mentioned anywhere, so a fresh clone fell
+# back to the builtin %.o rule (no -DCRIU_VERSION, no protoc-c run).
+generated-headers: $(PROTO_H) $(BLOB_HDRS)
+
 # Sanitizer build: the same sources, ASan + UBSan, objects under build/asan so
 # they never mix with the normal ones. The blobs are the normal, freestanding ones.
 SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -129,6 +134,6 @@ clean:
 	rm -rf build criu/criu-asan
 	-$(MAKE) -C test/zdtm clean
 
-.PHONY: all unit zdtm-build deps test demo bench clean asan asan-test
+.PHONY: all unit zdtm-build deps test demo bench clean asan asan-test generated-headers
 -include $(wildcard criu/*.d criu/pie/*.d criu/pie/lib/*.d)
 -include $(wildcard $(ASAN_DIR)/criu/*.d $(ASAN_DIR)/images/*.d)
