@@ -5,6 +5,7 @@
  */
 #define LOG_PREFIX "files: "
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,27 @@
 #include "files.h"
 #include "log.h"
 #include "util.h"
+
+/* The last of @fds, read from an image: complete, and a dup only of an earlier entry. */
+static bool entry_valid(FdEntry **fds, size_t n)
+{
+	const FdEntry *e = fds[n - 1];
+	const struct fd_ops *k = fd_ops_of(e->kind);
+
+	if (e->fd > 1 << 20)
+		return false;
+	if (e->has_dup_of) {
+		const FdEntry *o = fd_entry_of(fds, n - 1, e->dup_of);
+
+		return o && !o->has_dup_of && o->kind == e->kind && e->kind != FD_KIND__FD_PIPE;
+	}
+	if (((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_CHR) && !e->path) ||
+	    (e->kind == FD_KIND__FD_PIPE && !e->has_ino))
+		return false;
+	if (e->fown && e->fown->sig > 64)
+		return false;
+	return !k || !k->valid || k->valid(e);
+}
 
 int read_fd_entries(int dfd, pid_t pid, FdEntry ***fds, size_t *n)
 {
@@ -43,8 +65,7 @@ int read_fd_entries(int dfd, pid_t pid, FdEntry ***fds, size_t *n)
 			*fds = nf;
 		}
 		(*fds)[(*n)++] = e;
-		if (e->fd > 1 << 20 || ((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_CHR) && !e->path) ||
-		    (e->kind == FD_KIND__FD_PIPE && !e->has_ino)) {
+		if (!entry_valid(*fds, *n)) {
 			pr_err("%s: corrupt entry for fd %u\n", img->name, e->fd);
 			ret = -1;
 			break;
@@ -155,84 +176,165 @@ static int fill_pipe(int wfd, FdEntry **fds, size_t n, uint64_t ino)
 	return 0;
 }
 
-/* Make the pipe once and put its ends at every number that held them. */
-static int open_pipe(FdEntry **fds, size_t n, size_t first, bool *done)
+int fd_park(const struct fd_rst_ctx *c, int fd)
 {
-	uint64_t ino = fds[first]->ino;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, c->above);
+
+	if (hi < 0)
+		pr_perror("can't move fd %d above %d", fd, c->above);
+	close(fd);
+	return hi;
+}
+
+/* Make the pipe once and put its ends at every number that held them. */
+static int open_pipe(struct fd_rst_ctx *c, size_t first)
+{
+	uint64_t ino = c->fds[first]->ino;
 	int p[2], ret = -1;
 
 	if (pipe2(p, O_CLOEXEC)) {
 		pr_perror("can't create a pipe");
 		return -1;
 	}
-	if (fill_pipe(p[1], fds, n, ino))
+	/* Above every target number, so placing one end never lands on the other. */
+	p[0] = fd_park(c, p[0]);
+	p[1] = fd_park(c, p[1]);
+	if (p[0] < 0 || p[1] < 0 || fill_pipe(p[1], c->fds, c->n, ino))
 		goto out;
-	for (size_t i = first; i < n; i++) {
-		FdEntry *e = fds[i];
+	for (size_t i = first; i < c->n; i++) {
+		FdEntry *e = c->fds[i];
 		int end;
 
 		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
 			continue;
 		end = (e->flags & O_ACCMODE) == O_RDONLY ? p[0] : p[1];
-		/* A temporary end may sit on a number another entry of this pipe wants. */
-		if (end != (int)e->fd && (e->fd == (unsigned)p[0] || e->fd == (unsigned)p[1])) {
-			pr_err("fd %u: pipe end collides with a temporary descriptor\n", e->fd);
-			goto out;
-		}
 		if (place_fd(end, e) || fcntl(e->fd, F_SETFL, e->flags & ~O_ACCMODE)) {
 			pr_perror("fd %u: can't set up the pipe end", e->fd);
 			goto out;
 		}
-		done[i] = true;
+		c->done[i] = true;
 	}
 	ret = 0;
 out:
-	for (int k = 0; k < 2; k++) {
-		bool keep = false;
-
-		for (size_t i = first; i < n; i++)
-			keep |= fds[i]->kind == FD_KIND__FD_PIPE && fds[i]->ino == ino && (int)fds[i]->fd == p[k];
-		if (!keep)
+	for (int k = 0; k < 2; k++)
+		if (p[k] >= 0)
 			close(p[k]);
-	}
 	return ret;
+}
+
+int fd_place(int tmp, const FdEntry *e)
+{
+	int ret = place_fd(tmp, e);
+
+	if (tmp != (int)e->fd)
+		close(tmp);
+	return ret;
+}
+
+FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i]->fd == fd)
+			return fds[i];
+	return NULL;
+}
+
+/* What open() cannot set: O_ASYNC and friends, the SIGIO owner and signal, locks. */
+static int fd_finish(const FdEntry *e)
+{
+	const int setfl = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+	int cur = fcntl(e->fd, F_GETFL);
+
+	if (cur < 0 || ((cur ^ e->flags) & setfl && fcntl(e->fd, F_SETFL, (cur & ~setfl) | (e->flags & setfl)))) {
+		pr_perror("fd %u: can't set its flags to 0%o", e->fd, e->flags);
+		return -1;
+	}
+	if (e->fown) {
+		struct f_owner_ex ow = { .type = e->fown->type, .pid = e->fown->pid };
+
+		if (fcntl(e->fd, F_SETSIG, e->fown->sig) || (ow.pid && fcntl(e->fd, F_SETOWN_EX, &ow))) {
+			pr_perror("fd %u: can't give it owner %d, signal %u", e->fd, ow.pid, e->fown->sig);
+			return -1;
+		}
+	}
+	return restore_file_locks(e);
+}
+
+static int restore_dup(struct fd_rst_ctx *c, const FdEntry *e)
+{
+	if (dup2(e->dup_of, e->fd) < 0 || fcntl(e->fd, F_SETFD, e->cloexec ? FD_CLOEXEC : 0)) {
+		pr_perror("fd %u: can't duplicate fd %u", e->fd, e->dup_of);
+		return -1;
+	}
+	return 0;
+}
+
+static int restore_one(struct fd_rst_ctx *c, size_t i)
+{
+	FdEntry *e = c->fds[i];
+	const struct fd_ops *k;
+
+	switch (e->kind) {
+	case FD_KIND__FD_REG:
+	case FD_KIND__FD_CHR:
+		return open_by_path(e, c->o);
+	case FD_KIND__FD_TTY_INHERIT:
+		return open_tty(e);
+	case FD_KIND__FD_PIPE:
+		return open_pipe(c, i);
+	default:
+		k = fd_ops_of(e->kind);
+		if (!k) {
+			pr_err("fd %u: unknown kind %d in the image\n", e->fd, e->kind);
+			return -1;
+		}
+		return k->restore(c, i);
+	}
+}
+
+/* One phase: the entries restored early (late = false) or those that need the others (epoll). */
+static int restore_phase(struct fd_rst_ctx *c, bool late)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		FdEntry *e = c->fds[i];
+		const struct fd_ops *k = fd_ops_of(e->kind);
+
+		if (c->done[i] || e->has_dup_of || (k && k->late) != late)
+			continue;
+		if (restore_one(c, i))
+			return -1;
+		c->done[i] = true;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		FdEntry *e = c->fds[i];
+
+		if (c->done[i] || !e->has_dup_of)
+			continue;
+		if (!late && fd_ops_of(e->kind) && fd_ops_of(e->kind)->late)
+			continue;
+		if (restore_dup(c, e))
+			return -1;
+		c->done[i] = true;
+	}
+	return 0;
 }
 
 int restore_fds(FdEntry **fds, size_t n, const struct opts *o)
 {
-	bool *done = xzalloc(n + 1);
+	struct fd_rst_ctx c = { .fds = fds, .n = n, .o = o, .above = fd_entries_max(fds, n) + 1 };
 	int ret = -1;
 
-	if (!done)
+	c.done = xzalloc(n + 1);
+	if (!c.done)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		FdEntry *e = fds[i];
-
-		if (done[i])
-			continue;
-		switch (e->kind) {
-		case FD_KIND__FD_REG:
-		case FD_KIND__FD_CHR:
-			if (open_by_path(e, o))
-				goto out;
-			break;
-		case FD_KIND__FD_TTY_INHERIT:
-			if (open_tty(e))
-				goto out;
-			break;
-		case FD_KIND__FD_PIPE:
-			if (open_pipe(fds, n, i, done))
-				goto out;
-			break;
-		default:
-			pr_err("fd %u: unknown kind %d in the image\n", e->fd, e->kind);
+	if (restore_phase(&c, false) || restore_phase(&c, true))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!fds[i]->has_dup_of && fds[i]->kind != FD_KIND__FD_TTY_INHERIT && fd_finish(fds[i]))
 			goto out;
-		}
-		done[i] = true;
-	}
 	ret = 0;
 out:
-	free(done);
+	free(c.done);
 	return ret;
 }
 

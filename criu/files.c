@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/kcmp.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -24,13 +25,41 @@
 
 #define MAX_PIPE_DATA (16u << 20)
 
-struct fd_dump_ctx {
-	pid_t pid;
-	int pidfd;
-	const struct opts *o;
-	FdEntry **fds;
-	size_t nr;
+static const struct fd_ops *const fd_kinds[] = {
+	&eventfd_ops,
 };
+
+const struct fd_ops *fd_ops_of(FdKind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->kind == kind)
+			return fd_kinds[i];
+	return NULL;
+}
+
+int fd_steal(const struct fd_dump_ctx *c, int fd)
+{
+	int ret = syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);
+
+	if (ret < 0)
+		pr_perror("pid %d: can't get a copy of fd %d", c->pid, fd);
+	return ret;
+}
+
+const char *fdinfo_field(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':')
+			return p + kl + 1;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
 
 static int fd_cmp(const void *a, const void *b)
 {
@@ -101,13 +130,15 @@ out:
 	return ret;
 }
 
-static int classify_fd(struct fd_dump_ctx *c, int fd, const char *link, const struct stat *st, FdEntry *e)
+/* The kinds files.c handles itself: paths, devices, terminals, pipes. */
+static int classify_fd(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
-	size_t ll = strlen(link);
+	const struct stat *st = &d->st;
+	int fd = d->fd;
 
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		if (ll > 10 && !strcmp(link + ll - 10, " (deleted)")) {
-			pr_err("pid %d: fd %d is an unlinked file (%s): not supported\n", c->pid, fd, link);
+		if (strstr(d->link, " (deleted)")) {
+			pr_err("pid %d: fd %d is the removed directory %s: not supported\n", c->pid, fd, d->link);
 			return -1;
 		}
 		e->kind = FD_KIND__FD_REG;
@@ -118,7 +149,7 @@ static int classify_fd(struct fd_dump_ctx *c, int fd, const char *link, const st
 	if (S_ISCHR(st->st_mode)) {
 		if (is_tty_dev(st->st_rdev)) {
 			if (!c->o->shell_job) {
-				pr_err("pid %d: fd %d is a terminal (%s): dump with --shell-job\n", c->pid, fd, link);
+				pr_err("pid %d: fd %d is a terminal (%s): dump with --shell-job\n", c->pid, fd, d->link);
 				return -1;
 			}
 			e->kind = FD_KIND__FD_TTY_INHERIT;
@@ -128,65 +159,143 @@ static int classify_fd(struct fd_dump_ctx *c, int fd, const char *link, const st
 			e->kind = FD_KIND__FD_CHR;
 			return 0;
 		}
-		pr_err("pid %d: fd %d is the character device %s: not supported\n", c->pid, fd, link);
+		pr_err("pid %d: fd %d is the character device %s: not supported\n", c->pid, fd, d->link);
 		return -1;
 	}
-	if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6)) {
+	if (S_ISFIFO(st->st_mode) && !strncmp(d->link, "pipe:[", 6)) {
 		e->kind = FD_KIND__FD_PIPE;
-		e->has_ino = true;
-		e->ino = st->st_ino;
 		return 0;
 	}
 	if (S_ISFIFO(st->st_mode))
-		pr_err("pid %d: fd %d is the named FIFO %s: not supported\n", c->pid, fd, link);
-	else if (S_ISSOCK(st->st_mode))
-		pr_err("pid %d: fd %d is a socket (%s): not supported\n", c->pid, fd, link);
+		pr_err("pid %d: fd %d is the named FIFO %s: not supported\n", c->pid, fd, d->link);
 	else
-		pr_err("pid %d: fd %d is %s: not supported\n", c->pid, fd, link);
+		pr_err("pid %d: fd %d is %s: not supported\n", c->pid, fd, d->link);
 	return -1;
+}
+
+/* An earlier fd sharing this one's open file description (dup, dup2, F_DUPFD) becomes a dup at restore. */
+static void find_dup(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+{
+	for (size_t i = 0; i + 1 < c->nr; i++) {
+		const FdEntry *f = c->fds[i];
+
+		if (f->has_dup_of || f->dev != e->dev || f->ino != e->ino || f->kind == FD_KIND__FD_PIPE)
+			continue;
+		if (syscall(SYS_kcmp, c->pid, c->pid, KCMP_FILE, f->fd, d->fd) == 0) {
+			e->has_dup_of = true;
+			e->dup_of = f->fd;
+			return;
+		}
+	}
+}
+
+/* SIGIO owner and signal: not in fdinfo, so ask a copy of the fd (it shares the open file). */
+static int dump_fown(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+{
+	struct f_owner_ex ow;
+	int fd, sig;
+
+	fd = fd_steal(c, d->fd);
+	if (fd < 0)
+		return -1;
+	sig = fcntl(fd, F_GETSIG);
+	if (fcntl(fd, F_GETOWN_EX, &ow) || sig < 0) {
+		pr_perror("pid %d: fd %d: can't read its owner", c->pid, d->fd);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!ow.pid && !sig)
+		return 0;
+	if (ow.pid && ow.pid != c->pid) {
+		pr_err("pid %d: fd %d sends its signals to %s %d, not to this process: not supported\n", c->pid,
+		       d->fd, ow.type == F_OWNER_PGRP ? "process group" : "task", ow.pid);
+		return -1;
+	}
+	e->fown = xzalloc(sizeof(*e->fown));
+	if (!e->fown)
+		return -1;
+	fown_entry__init(e->fown);
+	e->fown->type = ow.type;
+	e->fown->pid = ow.pid;
+	e->fown->sig = sig;
+	return 0;
+}
+
+static int dump_fd_kind(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+{
+	const struct fd_ops *k = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds) && !k; i++)
+		if (fd_kinds[i]->match(d))
+			k = fd_kinds[i];
+	if (!k && classify_fd(c, d, e))
+		return -1;
+	if (k)
+		e->kind = k->kind;
+	find_dup(c, d, e);
+	if (e->has_dup_of) {
+		pr_info("pid %d: fd %d shares its file with fd %u\n", c->pid, d->fd, e->dup_of);
+		return 0;
+	}
+	if (k && k->dump(c, d, e))
+		return -1;
+	if (dump_fown(c, d, e) || dump_file_locks(c, d, e))
+		return -1;
+	if (e->kind == FD_KIND__FD_PIPE)
+		return (e->flags & O_ACCMODE) == O_RDONLY ? read_pipe_data(c, d->fd, e) : 0;
+	if (!k) {
+		e->path = xstrdup(d->link);
+		return e->path ? 0 : -1;
+	}
+	return 0;
 }
 
 static int dump_one_fd(struct fd_dump_ctx *c, int fd)
 {
+	struct fd_dump_one d = { .fd = fd };
 	char path[64], link[PATH_MAX];
+	char *info = NULL;
 	struct fdinfo fi;
-	struct stat st;
 	FdEntry *e;
 	ssize_t n;
+	int ret = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || stat(path, &st)) {
+	if (n < 0 || stat(path, &d.st)) {
 		pr_perror("pid %d: can't inspect fd %d", c->pid, fd);
 		return -1;
 	}
 	link[n] = 0;
-	if (proc_read_fdinfo(c->pid, fd, &fi))
+	d.link = link;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", c->pid, fd);
+	info = read_file(path, NULL);
+	if (!info) {
+		pr_perror("pid %d: can't read %s", c->pid, path);
 		return -1;
+	}
+	d.fdinfo = info;
 	e = xzalloc(sizeof(*e));
-	if (!e)
-		return -1;
+	if (!e || parse_fdinfo(info, &fi))
+		goto out;
 	fd_entry__init(e);
 	c->fds[c->nr++] = e;
 	e->fd = fd;
 	e->cloexec = !!(fi.flags & O_CLOEXEC);
 	e->flags = fi.flags & ~O_CLOEXEC;
-	e->has_pos = true;
+	e->has_pos = e->has_dev = e->has_ino = true;
 	e->pos = fi.pos;
-	e->has_dev = true;
-	e->dev = st.st_dev;
-	if (classify_fd(c, fd, link, &st, e))
-		return -1;
-	if (e->kind != FD_KIND__FD_PIPE) {
-		e->path = xstrdup(link);
-		if (!e->path)
-			return -1;
-	} else if ((e->flags & O_ACCMODE) == O_RDONLY && read_pipe_data(c, fd, e)) {
-		return -1;
-	}
+	e->dev = d.st.st_dev;
+	e->ino = d.st.st_ino;
+	if (dump_fd_kind(c, &d, e))
+		goto out;
 	pr_info("pid %d: fd %d: kind %d %s pos %llu flags 0%o\n", c->pid, fd, e->kind, link,
 		(unsigned long long)e->pos, e->flags);
-	return 0;
+	ret = 0;
+out:
+	free(info);
+	return ret;
 }
 
 /* Both ends of every pipe must be ours: the other end lives nowhere else we could restore it from. */
@@ -196,7 +305,7 @@ static int check_pipes(const struct fd_dump_ctx *c)
 		const FdEntry *e = c->fds[i];
 		bool rd = false, wr = false;
 
-		if (e->kind != FD_KIND__FD_PIPE)
+		if (e->kind != FD_KIND__FD_PIPE || e->has_dup_of)
 			continue;
 		for (size_t j = 0; j < c->nr; j++) {
 			const FdEntry *f = c->fds[j];
@@ -269,6 +378,9 @@ int dump_files(pid_t pid, int dfd, const struct opts *o)
 			goto out;
 	if (check_pipes(&c))
 		goto out;
+	for (i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->check && fd_kinds[i]->check(&c))
+			goto out;
 	img = img_open(dfd, IMG_FILES, O_WRONLY, pid);
 	if (!img)
 		goto out;

@@ -4,6 +4,7 @@
 #define CR_FILES_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "image.h"
 #include "opts.h"
@@ -31,5 +32,66 @@ int fd_entries_max(FdEntry **fds, size_t n);
 int restore_fds(FdEntry **fds, size_t n, const struct opts *o);
 /* cwd and root of the restored task (chdir/chroot) from fs-PID.img. */
 int restore_fs(int dfd, pid_t pid);
+
+/*
+ * One kind of descriptor (criu/files-*.c, criu/sk-*.c): how to recognise it
+ * at dump, what to save of it, how to make it again.
+ */
+struct fd_dump_ctx {
+	pid_t pid;
+	int pidfd;		/* for pidfd_getfd(): a dup shares the open file */
+	const struct opts *o;
+	FdEntry **fds;		/* the table so far, in fd order */
+	size_t nr;
+};
+
+struct fd_dump_one {
+	int fd;
+	const char *link;	/* readlink of /proc/PID/fd/FD */
+	struct stat st;
+	const char *fdinfo;	/* the whole /proc/PID/fdinfo/FD text */
+};
+
+struct fd_rst_ctx {
+	FdEntry **fds;
+	size_t n;
+	bool *done;		/* entries already in place */
+	int above;		/* temporaries live at or above this number */
+	const struct opts *o;
+};
+
+struct fd_ops {
+	FdKind kind;
+	const char *name;
+	bool late;		/* restored after all others (epoll needs its targets) */
+	bool (*match)(const struct fd_dump_one *d);
+	/* Fill @e's kind-specific part; refuse (logged, naming the fd) with -1. */
+	int (*dump)(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
+	/* After the whole table is known: cross-checks (optional). */
+	int (*check)(struct fd_dump_ctx *c);
+	/* Is the image entry complete enough to restore? (optional) */
+	bool (*valid)(const FdEntry *e);
+	/* Make c->fds[i] at its number; may place other entries too (marks them done). */
+	int (*restore)(struct fd_rst_ctx *c, size_t i);
+};
+
+extern const struct fd_ops eventfd_ops, signalfd_ops, timerfd_ops, inotify_ops, epoll_ops;
+extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops;
+
+const struct fd_ops *fd_ops_of(FdKind kind);
+/* A dup of the task's @fd in criu (pidfd_getfd), or -1 (logged). */
+int fd_steal(const struct fd_dump_ctx *c, int fd);
+/* Value of "key:" in fdinfo text (pointer after the colon), or NULL. */
+const char *fdinfo_field(const char *text, const char *key);
+
+/* Move a fresh @fd to c->above or higher (close-on-exec); the new number or -1. */
+int fd_park(const struct fd_rst_ctx *c, int fd);
+/* Put @tmp at @e's number with its descriptor flags and close @tmp; 0 or -1. */
+int fd_place(int tmp, const FdEntry *e);
+/* File locks (files-locks.c): "lock:" lines of fdinfo; taken again once the fd is in place. */
+int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
+int restore_file_locks(const FdEntry *e);
+/* The entry for target fd @fd, or NULL. */
+FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd);
 
 #endif
