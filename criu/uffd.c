@@ -897,7 +897,11 @@ static int ld_loop(struct lazy_daemon *ld)
 			for (int i = 0; i < n; i++) {
 				struct ep_tag *tag = ev[i].data.ptr;
 
-				if ((tag->kind == EP_SRC) == (pass == 1) && ld_dispatch(ld, tag))
+				if (!tag || (tag->kind == EP_SRC) != (pass == 1))
+					continue;
+				/* dispatching a connection frees its tag: pass 1 must not read it */
+				ev[i].data.ptr = NULL;
+				if (ld_dispatch(ld, tag))
 					return -1;
 			}
 		if (ld_serve_faults(ld))
