@@ -185,7 +185,7 @@ int parse_stat(const char *text, struct proc_stat *st)
 
 	memset(st, 0, sizeof(*st));
 	/* comm may hold spaces and parentheses: it ends at the last ')' */
-	if (!lp || !rp || rp < lp || rp[1] != ' ' || sscanf(text, "%d", &st->pid) != 1) {
+	if (!lp || !rp || rp < lp || rp[1] != ' ' || !rp[2] || sscanf(text, "%d", &st->pid) != 1) {
 		pr_err("stat: malformed text\n");
 		return -1;
 	}
