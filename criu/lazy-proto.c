@@ -104,6 +104,8 @@ static int64_t hdr_payload(const struct lz_hdr *h)
 
 int lz_hdr_decode(const unsigned char buf[LZ_HDR_SIZE], struct lz_hdr *h, int *err)
 {
+	int64_t want;
+
 	h->cmd = get16(buf);
 	h->flags = get16(buf + 2);
 	h->status = get32(buf + 4);
@@ -114,7 +116,7 @@ int lz_hdr_decode(const unsigned char buf[LZ_HDR_SIZE], struct lz_hdr *h, int *e
 	*err = LZ_OK;
 	if (h->cmd < LZ_REQ_PAGES || h->cmd >= LZ_CMD_MAX)
 		*err = LZ_ECMD;
-	else if (h->nr_pages > LZ_MAX_PAGES || hdr_payload(h) != (int64_t)h->payload_len)
+	else if (h->nr_pages > LZ_MAX_PAGES || (want = hdr_payload(h)) < 0 || (uint64_t)want != h->payload_len)
 		*err = LZ_ELEN;
 	return *err ? -1 : 0;
 }
