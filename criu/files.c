@@ -26,7 +26,7 @@
 #define MAX_PIPE_DATA (16u << 20)
 
 static const struct fd_ops *const fd_kinds[] = {
-	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops,
+	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops,
 };
 
 const struct fd_ops *fd_ops_of(FdKind kind)
