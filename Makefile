@@ -93,6 +93,42 @@ asan-test: asan zdtm-build
 	$(ASAN_ENV) /usr/bin/python3 test/negative.py --criu criu/criu-asan --no-build
 	@if [ -n "$$(ls -A $(ASAN_LOGS))" ]; then cat $(ASAN_LOGS)/*; echo "asan-test: sanitizer reports above"; exit 1; fi
 
+# libFuzzer targets for every parser of untrusted input (test/fuzz/fuzz-*.c),
+# linked against the tool's objects built by clang with the sanitizers and
+# coverage in build/fuzz. `make fuzz`: FUZZ_TIME seconds each; `make
+# fuzz-smoke`: a few seconds each, part of `make test`. Any crash fails.
+FUZZ_CC		?= clang
+FUZZ_DIR	:= build/fuzz
+FUZZ_CFLAGS	:= $(filter-out -O2 -g,$(CFLAGS)) -O1 -g $(SAN_FLAGS)
+FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out criu/crtools.c,$(CRIU_SRCS)) $(PROTO_C))
+FUZZ_BINS	:= $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard test/fuzz/fuzz-*.c))
+FUZZ_TIME	?= 20
+FUZZ_SMOKE_TIME	?= 4
+
+$(FUZZ_DIR)/%.o: %.c $(PROTO_H) $(BLOB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DCRIU_VERSION=\"$(VERSION)\" -c -o $@ $<
+
+# An archive: a target that #includes a criu/*.c file replaces that member.
+$(FUZZ_DIR)/libcriu.a: $(FUZZ_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz-%: test/fuzz/fuzz-%.c test/fuzz/fz.c test/fuzz/fz.h $(FUZZ_DIR)/libcriu.a $(CRIU_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itest/fuzz -o $@ $< test/fuzz/fz.c $(FUZZ_DIR)/libcriu.a \
+		$(LDLIBS) -lpthread
+
+$(FUZZ_DIR)/gen-seeds: test/fuzz/gen-seeds.c test/fuzz/fz.h $(FUZZ_DIR)/libcriu.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itest/fuzz -o $@ $< $(FUZZ_DIR)/libcriu.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_DIR)/gen-seeds
+	rm -rf $(FUZZ_DIR)/seeds && $(FUZZ_DIR)/gen-seeds $(FUZZ_DIR)/seeds
+
+fuzz: fuzz-build
+	test/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	test/fuzz/run.sh $(FUZZ_SMOKE_TIME) $(FUZZ_BINS)
+
 # Unit tests of the pure parts.
 UNIT_SRCS	:= $(wildcard test/unit/*.c)
 test/unit/unit-tests: $(UNIT_SRCS) $(CRIU_LIB_OBJS)
@@ -111,6 +147,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) -C test/parasite check
 	$(MAKE) -C test/uffd check
 	$(MAKE) zdtm-build
@@ -134,6 +171,6 @@ clean:
 	rm -rf build criu/criu-asan
 	-$(MAKE) -C test/zdtm clean
 
-.PHONY: all unit zdtm-build deps test demo bench clean asan asan-test generated-headers
+.PHONY: all unit zdtm-build deps test demo bench clean asan asan-test generated-headers fuzz fuzz-build fuzz-smoke
 -include $(wildcard criu/*.d criu/pie/*.d criu/pie/lib/*.d)
--include $(wildcard $(ASAN_DIR)/criu/*.d $(ASAN_DIR)/images/*.d)
+-include $(wildcard $(ASAN_DIR)/criu/*.d $(ASAN_DIR)/images/*.d $(FUZZ_DIR)/criu/*.d $(FUZZ_DIR)/images/*.d)
