@@ -328,6 +328,7 @@ static const char *cmd_name(unsigned int cmd)
 		[PARASITE_CMD_PIPE] = "pipe",
 		[PARASITE_CMD_VMSPLICE] = "vmsplice",
 		[PARASITE_CMD_MPROTECT] = "mprotect",
+		[PARASITE_CMD_TIMERS] = "timers",
 	};
 
 	return cmd < ARRAY_SIZE(names) && names[cmd] ? names[cmd] : "?";
@@ -366,8 +367,16 @@ static int run_command(struct parasite_ctl *ctl, unsigned int cmd, size_t in, si
 
 static int save_task_state(struct parasite_ctl *ctl)
 {
-	/* Syscall stops must be told apart (PTRACE_GET_SYSCALL_INFO needs this). */
-	if (ptrace(PTRACE_SETOPTIONS, ctl->pid, NULL, (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT))) {
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT;
+
+	/*
+	 * Syscall stops must be told apart (PTRACE_GET_SYSCALL_INFO needs this).
+	 * The task's seccomp filters must not see the parasite's syscalls: they
+	 * are off until we detach (needs CAP_SYS_ADMIN; without it only tasks
+	 * with no filters, or filters that allow ours, can be dumped).
+	 */
+	if (ptrace(PTRACE_SETOPTIONS, ctl->pid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP)) &&
+	    ptrace(PTRACE_SETOPTIONS, ctl->pid, NULL, (void *)opts)) {
 		pr_perror("pid %d: can't set ptrace options", ctl->pid);
 		return -1;
 	}
@@ -524,6 +533,23 @@ int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *misc)
 	sp = ctl->orig_regs.rsp;
 	if (!(misc->sas_flags & SS_DISABLE) && sp >= misc->sas_sp && sp - misc->sas_sp < misc->sas_size)
 		misc->sas_flags |= SS_ONSTACK;
+	return 0;
+}
+
+int parasite_get_timers(struct parasite_ctl *ctl, struct parasite_timer *t, unsigned int nr)
+{
+	struct parasite_timers *ts = &ctl->args.u.timers;
+	size_t hdr = offsetof(struct parasite_timers, t);
+
+	while (nr) {
+		ts->nr = nr < PARASITE_MAX_TIMERS ? nr : PARASITE_MAX_TIMERS;
+		memcpy(ts->t, t, ts->nr * sizeof(*t));
+		if (run_command(ctl, PARASITE_CMD_TIMERS, hdr + ts->nr * sizeof(*t), hdr + ts->nr * sizeof(*t)))
+			return -1;
+		memcpy(t, ts->t, ts->nr * sizeof(*t));
+		t += ts->nr;
+		nr -= ts->nr;
+	}
 	return 0;
 }
 

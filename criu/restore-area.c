@@ -21,6 +21,7 @@
 #include "restore.h"
 #include "util.h"
 #include "../pie/restorer-blob.h"
+#include "creds.h"
 
 #define TASK_SIZE_MAX ((1ULL << 47) - PAGE_SIZE)
 #define LOWEST_AREA   (1ULL << 32)
@@ -124,6 +125,7 @@ struct area_plan {
 	struct own_special own[RST_MAX_SPECIAL]; /* criu's [vdso], [vvar]... */
 	unsigned int nr_own;
 	size_t nr_vmas, nr_runs, nr_siginfo, strings;
+	size_t creds_len; /* timers, seccomp filters and groups (creds_args_len()) */
 	uint64_t blob_len, args_len, scratch_len;
 };
 
@@ -219,10 +221,11 @@ static int plan_target(const struct rst_ctx *c, struct area_plan *p)
 		p->strings += strlen(c->lazy_path) + 1;
 	p->nr_runs = c->img.nr_pme + p->nr_vmas;
 	p->nr_siginfo = c->img.core->thread->n_pending;
+	p->creds_len = creds_args_len(c->img.core);
 	p->blob_len = ALIGN_UP((uint64_t)restorer_blob.mem_size, PAGE_SIZE);
 	p->args_len = ALIGN_UP(sizeof(struct restorer_args) + p->nr_vmas * sizeof(struct rst_vma) +
 				   p->nr_runs * sizeof(struct rst_pages) + p->nr_siginfo * sizeof(struct rst_siginfo) +
-				   p->strings + 1,
+				   p->creds_len + p->strings + 1,
 			       PAGE_SIZE);
 	return 0;
 }
@@ -481,11 +484,6 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 		a->rseq_len = th->rseq->len;
 		a->rseq_sig = th->rseq->sig;
 	}
-	if (tc->has_uid && tc->has_gid && (tc->uid != getuid() || tc->gid != getgid())) {
-		a->has_creds = 1;
-		a->uid = tc->uid;
-		a->gid = tc->gid;
-	}
 	a->has_clear_tid = th->has_clear_tid_addr;
 	a->clear_tid_addr = th->clear_tid_addr;
 	a->mm = (struct rst_mm){mm->start_code,	 mm->end_code,	mm->start_data, mm->end_data,  mm->start_brk, mm->brk,
@@ -531,6 +529,7 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	a->pages_off = a->vmas_off + p->nr_vmas * sizeof(struct rst_vma);
 	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);
 	str_off = a->siginfo_off + p->nr_siginfo * sizeof(struct rst_siginfo);
+	creds_fill_args(c->img.core, a, &str_off);
 	if (fill_specials(c, p, a))
 		return -1;
 	fill_vmas(c, a, &str_off);

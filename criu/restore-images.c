@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "compiler.h"
+#include "creds.h"
 #include "log.h"
 #include "restore.h"
 #include "util.h"
@@ -118,7 +119,8 @@ static int read_core(struct rst_ctx *c)
 	if (pb_read_one_req(img, (void **)&c->img.core, &core_entry__descriptor))
 		goto out;
 	if (check_task_core(img->name, c->img.core->tc, c->pid) ||
-	    check_thread_core(img->name, c->img.core->thread, c->pid))
+	    check_thread_core(img->name, c->img.core->thread, c->pid) ||
+	    check_creds(img->name, c->pid, c->img.core->tc, c->img.core->thread))
 		goto out;
 	ret = 0;
 out:

@@ -32,8 +32,18 @@
 
 int rst_seize_and_go(struct rst_ctx *c)
 {
-	if (ptrace(PTRACE_SEIZE, c->child, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) {
-		pr_perror("can't trace the new task %d", c->child);
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+
+	/*
+	 * The restorer installs the task's seccomp filters before its last
+	 * steps and ours: they must not see those syscalls. Suspended until
+	 * we detach (needs CAP_SYS_ADMIN).
+	 */
+	if (c->args->nr_seccomp)
+		opts |= PTRACE_O_SUSPEND_SECCOMP;
+	if (ptrace(PTRACE_SEIZE, c->child, 0, opts)) {
+		pr_perror("can't trace the new task %d%s", c->child,
+			  c->args->nr_seccomp ? " with its seccomp filters suspended" : "");
 		return -1;
 	}
 	if (write(c->go[1], "g", 1) != 1) {

@@ -18,6 +18,7 @@
 #include <sys/user.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "log.h"
 #include "task-state.h"
 #include "util.h"
@@ -139,7 +140,7 @@ int collect_thread_state(pid_t tid, ThreadCoreEntry *th)
 		return -1;
 	}
 	th->blk_sigset = mask;
-	if (collect_pending(tid, th) || collect_rseq(tid, th))
+	if (collect_pending(tid, th) || collect_rseq(tid, th) || collect_creds(tid, th))
 		return -1;
 	return 0;
 }
@@ -234,6 +235,7 @@ int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreE
 	th->clear_tid_addr = m->clear_tid_addr;
 	tc->umask = m->umask;
 	tc->personality = m->personality;
+	creds_from_misc(m, tc, th);
 	return 0;
 }
 
@@ -371,6 +373,8 @@ void free_core_entry(CoreEntry *core)
 	TaskCoreEntry *tc = core->tc;
 	ThreadCoreEntry *th = core->thread;
 
+	if (tc && th)
+		free_creds(tc, th);
 	if (tc) {
 		for (size_t i = 0; i < tc->n_sigactions; i++)
 			free(tc->sigactions[i]);

@@ -30,6 +30,7 @@ enum parasite_cmd {
 	PARASITE_CMD_PIPE,	/* answer: u.pipe */
 	PARASITE_CMD_VMSPLICE,	/* u.vms; closes both ends of the pipe when asked (or on error) */
 	PARASITE_CMD_MPROTECT,	/* u.mprot */
+	PARASITE_CMD_TIMERS,	/* u.timers: ids in, settings out */
 };
 
 struct parasite_sigaction {	/* the kernel's struct sigaction for rt_sigaction */
@@ -55,6 +56,28 @@ struct parasite_misc {
 	uint32_t personality;
 	uint32_t pad;
 	uint64_t brk;		/* brk(0): the exact program break, not the page-aligned [heap] end */
+	uint32_t securebits;	/* PR_GET_SECUREBITS */
+	uint32_t no_new_privs;	/* PR_GET_NO_NEW_PRIVS */
+	uint32_t dumpable;	/* PR_GET_DUMPABLE */
+	uint32_t pdeath_sig;	/* PR_GET_PDEATHSIG */
+	uint32_t child_subreaper; /* PR_GET_CHILD_SUBREAPER */
+	uint32_t pad1;
+};
+
+#define PARASITE_MAX_TIMERS 200	/* POSIX timers per PARASITE_CMD_TIMERS */
+
+/* timer_gettime() and timer_getoverrun() of one POSIX timer. */
+struct parasite_timer {
+	int32_t id;		/* in: the timer id */
+	int32_t overrun;	/* out */
+	uint64_t isec, insec;	/* out: interval */
+	uint64_t vsec, vnsec;	/* out: time left */
+};
+
+struct parasite_timers {
+	uint32_t nr;		/* 1 .. PARASITE_MAX_TIMERS */
+	uint32_t pad;
+	struct parasite_timer t[PARASITE_MAX_TIMERS];
 };
 
 struct parasite_iov {		/* the kernel's struct iovec */
@@ -88,13 +111,16 @@ struct parasite_args {
 		struct parasite_pipe pipe;
 		struct parasite_vmsplice vms;
 		struct parasite_mprotect mprot;
+		struct parasite_timers timers;
 		uint8_t scratch[128];	/* the tool's remote syscalls point here */
 	} u;
 };
 
 _Static_assert(sizeof(struct parasite_sigaction) == 32, "parasite_sigaction layout");
 _Static_assert(sizeof(struct parasite_itimer) == 32, "parasite_itimer layout");
-_Static_assert(sizeof(struct parasite_misc) == 64 * 32 + 3 * 32 + 24 + 16 + 8, "parasite_misc layout");
+_Static_assert(sizeof(struct parasite_misc) == 64 * 32 + 3 * 32 + 24 + 16 + 8 + 24, "parasite_misc layout");
+_Static_assert(sizeof(struct parasite_timer) == 40, "parasite_timer layout");
+_Static_assert(sizeof(struct parasite_timers) == 8 + PARASITE_MAX_TIMERS * 40, "parasite_timers layout");
 _Static_assert(sizeof(struct parasite_iov) == 16, "parasite_iov layout");
 _Static_assert(sizeof(struct parasite_pipe) == 8, "parasite_pipe layout");
 _Static_assert(offsetof(struct parasite_vmsplice, iov) == 16, "parasite_vmsplice layout");

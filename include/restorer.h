@@ -16,7 +16,9 @@
  *
  * The blob unmaps everything but this area and the vDSO/vvar mappings, lays
  * out the target's memory, restores the per-task kernel state it can set
- * from inside, then stops itself with SIGSTOP and its next instruction is the
+ * from inside (credentials last: the seccomp filters before them, since
+ * criu traces the task with PTRACE_O_SUSPEND_SECCOMP, so they bite only
+ * once criu lets it go), then stops itself with SIGSTOP and its next instruction is the
  * munmap() of this area. criu, tracing it, steps over that syscall and
  * installs the registers, the extended state and the signal mask.
  *
@@ -28,7 +30,7 @@
 #include <stdint.h>
 
 #define RST_MAGIC	0x52535452u /* "RSTR" */
-#define RST_VERSION	2
+#define RST_VERSION	3
 #define RST_NSIG	64
 #define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
 #define RST_MAX_RLIMITS 16
@@ -117,6 +119,37 @@ struct rst_mm {
 	uint32_t pad;
 };
 
+/*
+ * Credentials, set last of all (in this order: bounding set,
+ * groups, gids, uids with the capabilities kept, capabilities, ambient set,
+ * securebits). Ids in the order real, effective, saved, fs.
+ */
+struct rst_creds {
+	uint32_t uid[4], gid[4];
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t securebits;
+	uint32_t nr_groups;
+	uint64_t groups_off; /* uint32_t[nr_groups], offset from args */
+};
+
+/* One seccomp filter program. */
+struct rst_seccomp {
+	uint64_t insns_off; /* struct sock_filter[nr_insns], offset from args */
+	uint32_t nr_insns;
+	uint32_t flags; /* SECCOMP_FILTER_FLAG_* */
+};
+
+/* A POSIX timer, created again with its id. */
+struct rst_posix_timer {
+	int32_t id, clock;
+	uint32_t notify, signo; /* struct sigevent */
+	uint64_t sigval;
+	uint32_t tid;
+	uint32_t pad;
+	uint64_t isec, insec; /* interval */
+	uint64_t vsec, vnsec; /* time left; 0: disarmed */
+};
+
 struct restorer_args {
 	uint32_t magic;
 	uint32_t version;
@@ -162,8 +195,9 @@ struct restorer_args {
 	uint64_t clear_tid_addr;
 
 	uint32_t fault;	    /* RST_FAULT_*: CRIU_FAULT test switch */
-	uint32_t has_creds; /* switch to uid/gid last (criu runs as root) */
-	uint32_t uid, gid;
+	uint32_t has_creds; /* switch to @creds last (criu runs as root) */
+	uint32_t dumpable;  /* PR_SET_DUMPABLE after the switch */
+	uint32_t no_new_privs;
 
 	/*
 	 * --lazy-pages: the RST_VMA_LAZY mappings are registered with a
@@ -172,7 +206,13 @@ struct restorer_args {
 	 */
 	uint64_t lazy_sock_off; /* NUL-terminated path, offset from args; 0: not lazy */
 	uint32_t lazy_pid;	/* the task's pid in the images, for the handoff */
-	uint32_t pad1;
+	uint32_t child_subreaper;
+
+	struct rst_creds creds;
+	uint32_t nr_seccomp;
+	uint32_t nr_timers;
+	uint64_t seccomp_off; /* struct rst_seccomp[nr_seccomp], oldest first */
+	uint64_t timers_off;  /* struct rst_posix_timer[nr_timers], by id */
 };
 
 _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
@@ -181,7 +221,11 @@ _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
 _Static_assert(sizeof(struct rst_siginfo) == 136, "rst_siginfo layout");
 _Static_assert(sizeof(struct rst_mm) == 11 * 8 + RST_MAX_AUXV * 8 + 8, "rst_mm layout");
 _Static_assert(sizeof(struct rst_itimer) == 40, "rst_itimer layout");
+_Static_assert(sizeof(struct rst_creds) == 88, "rst_creds layout");
+_Static_assert(sizeof(struct rst_seccomp) == 16, "rst_seccomp layout");
+_Static_assert(sizeof(struct rst_posix_timer) == 64, "rst_posix_timer layout");
 _Static_assert(sizeof(struct restorer_args) % 8 == 0, "restorer_args alignment");
+_Static_assert(__builtin_offsetof(struct restorer_args, creds) % 8 == 0, "restorer_args layout");
 _Static_assert(__builtin_offsetof(struct restorer_args, special) == 128, "restorer_args layout");
 _Static_assert(__builtin_offsetof(struct restorer_args, lazy_sock_off) % 8 == 0, "restorer_args layout");
 

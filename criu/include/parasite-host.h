@@ -48,6 +48,9 @@ int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct 
 /* Remove the blob, restore registers and code; frees @ctl. 0 / -1. */
 int parasite_cure(struct parasite_ctl *ctl);
 
+/* timer_gettime() and timer_getoverrun() of @nr POSIX timers (ids in @t) inside the task. */
+int parasite_get_timers(struct parasite_ctl *ctl, struct parasite_timer *t, unsigned int nr);
+
 /* mprotect() inside the task, e.g. to drain a PROT_NONE range; 0 / -1. */
 int parasite_mprotect(struct parasite_ctl *ctl, uint64_t addr, uint64_t len, unsigned int prot);
 

@@ -17,6 +17,13 @@
 #define KSIGKILL	    9
 #define KSIGSTOP	    19
 
+/* prctl() options, without pulling in the uapi headers */
+#define PR_GET_PDEATHSIG_NR	  2
+#define PR_GET_DUMPABLE_NR	  3
+#define PR_GET_SECUREBITS_NR	  27
+#define PR_GET_CHILD_SUBREAPER_NR 37
+#define PR_GET_NO_NEW_PRIVS_NR	  39
+
 #define __stringify_1(x) #x
 #define __stringify(x)	 __stringify_1(x)
 
@@ -46,6 +53,66 @@ struct kstack {			/* the kernel's stack_t */
 	int32_t pad;
 	uint64_t size;
 };
+
+/* prctl() flags of the task and its credentials that /proc does not show. */
+static int get_task_flags(struct parasite_misc *m)
+{
+	int32_t v = 0;
+	long ret;
+
+	ret = sys_prctl(PR_GET_PDEATHSIG_NR, &v, 0, 0, 0);
+	if (ret)
+		return ret;
+	m->pdeath_sig = v;
+	ret = sys_prctl(PR_GET_CHILD_SUBREAPER_NR, &v, 0, 0, 0);
+	if (ret)
+		return ret;
+	m->child_subreaper = v;
+	ret = sys_prctl(PR_GET_SECUREBITS_NR, 0, 0, 0, 0);
+	if (ret < 0)
+		return ret;
+	m->securebits = ret;
+	ret = sys_prctl(PR_GET_NO_NEW_PRIVS_NR, 0, 0, 0, 0);
+	if (ret < 0)
+		return ret;
+	m->no_new_privs = ret;
+	ret = sys_prctl(PR_GET_DUMPABLE_NR, 0, 0, 0, 0);
+	if (ret < 0)
+		return ret;
+	m->dumpable = ret;
+	return 0;
+}
+
+/* struct itimerspec of the kernel, as timer_gettime() fills it. */
+struct kitimerspec {
+	int64_t isec, insec, vsec, vnsec;
+};
+
+static int get_timers(struct parasite_timers *ts)
+{
+	struct kitimerspec v;
+	uint32_t i;
+	long ret;
+
+	if (!ts->nr || ts->nr > PARASITE_MAX_TIMERS)
+		return -22; /* EINVAL */
+	for (i = 0; i < ts->nr; i++) {
+		struct parasite_timer *t = &ts->t[i];
+
+		ret = sys_call2(__NR_timer_gettime, t->id, &v);
+		if (ret)
+			return ret;
+		t->isec = v.isec;
+		t->insec = v.insec;
+		t->vsec = v.vsec;
+		t->vnsec = v.vnsec;
+		ret = sys_call1(__NR_timer_getoverrun, t->id);
+		if (ret < 0)
+			return ret;
+		t->overrun = ret;
+	}
+	return 0;
+}
 
 static int get_misc(struct parasite_misc *m)
 {
@@ -79,7 +146,7 @@ static int get_misc(struct parasite_misc *m)
 	sys_umask(m->umask);
 	m->brk = sys_call1(__NR_brk, 0);
 	m->personality = sys_personality(0xffffffff);
-	return 0;
+	return get_task_flags(m);
 }
 
 /* Push every iovec into the pipe; vmsplice may take only part of them. */
@@ -148,6 +215,9 @@ int parasite_dispatch(struct parasite_args *args)
 		break;
 	case PARASITE_CMD_VMSPLICE:
 		ret = cmd_vmsplice(&args->u.vms);
+		break;
+	case PARASITE_CMD_TIMERS:
+		ret = get_timers(&args->u.timers);
 		break;
 	case PARASITE_CMD_MPROTECT:
 		ret = sys_mprotect(args->u.mprot.addr, args->u.mprot.len, args->u.mprot.prot);

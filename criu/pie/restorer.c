@@ -627,22 +627,237 @@ static void set_thread(const struct restorer_args *a)
 		rst_fail(a, "can't register rseq at", a->rseq_ptr, ret);
 }
 
-/* Last, since the steps before need criu's privileges (PR_SET_MM_MAP's exe). */
+/* ---- phase 5: POSIX timers, seccomp, credentials --------------------- */
+
+/* Not in the 6.1 uapi headers we build with: Linux 6.13 prctl.h. */
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+#define PR_TIMER_CREATE_RESTORE_IDS	77
+#define PR_TIMER_CREATE_RESTORE_IDS_OFF 0
+#define PR_TIMER_CREATE_RESTORE_IDS_ON	1
+#endif
+#define TIMER_ID_TRIES		   65536
+#define SECCOMP_SET_MODE_FILTER_NR 1
+
+/* The kernel's struct sigevent (64 bytes) and struct itimerspec. */
+struct k_sigevent {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+
+struct k_itimerspec {
+	int64_t isec, insec, vsec, vnsec;
+};
+
+/*
+ * Without PR_TIMER_CREATE_RESTORE_IDS (before Linux 6.13) a new process
+ * gets ids counting up from 0: burn the ones below @want.
+ */
+static long create_timer_as(const struct restorer_args *a, struct k_sigevent *ev, const struct rst_posix_timer *t,
+			    int exact)
+{
+	int32_t id = t->id;
+	long ret;
+
+	for (int i = 0; i < TIMER_ID_TRIES; i++) {
+		ret = sys_call3(__NR_timer_create, t->clock, ev, &id);
+		if (ret || exact || id == t->id)
+			return ret;
+		if (id > t->id)
+			break;
+		sys_call1(__NR_timer_delete, id);
+	}
+	rst_log(a, "Error: ", "this kernel gave POSIX timer id", 0, id);
+	return -EBUSY;
+}
+
+static void set_posix_timers(const struct restorer_args *a)
+{
+	const struct rst_posix_timer *t = args_ptr(a, a->timers_off);
+	int exact;
+	long ret;
+
+	if (!a->nr_timers)
+		return;
+	exact = !sys_prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
+	for (unsigned int i = 0; i < a->nr_timers; i++) {
+		struct k_sigevent ev = {
+		    .value = t[i].sigval, .signo = t[i].signo, .notify = t[i].notify, .tid = t[i].tid};
+		struct k_itimerspec v = {t[i].isec, t[i].insec, t[i].vsec, t[i].vnsec};
+
+		ret = create_timer_as(a, &ev, &t[i], exact);
+		if (ret)
+			rst_fail(a, "can't create POSIX timer with id", t[i].id, ret);
+		if (!v.vsec && !v.vnsec)
+			continue;
+		ret = sys_call4(__NR_timer_settime, t[i].id, 0, &v, 0);
+		if (ret)
+			rst_fail(a, "can't arm POSIX timer", t[i].id, ret);
+	}
+	if (exact)
+		sys_prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0);
+	rst_debug(a, "created POSIX timers", 0, a->nr_timers);
+}
+
+static void set_task_flags(const struct restorer_args *a)
+{
+	long ret = 0;
+
+	if (a->child_subreaper)
+		ret = sys_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't make the task a child subreaper", 0, ret);
+	if (a->no_new_privs)
+		ret = sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't set no_new_privs", 0, ret);
+}
+
+struct k_sock_fprog {
+	uint16_t len;
+	uint16_t pad[3];
+	uint64_t filter;
+};
+
+/*
+ * Oldest first, while we are still root (no no_new_privs needed). criu
+ * traces us with PTRACE_O_SUSPEND_SECCOMP: the filters apply once it lets
+ * the task go, not to what we and criu do until then.
+ */
+static void set_seccomp(const struct restorer_args *a)
+{
+	const struct rst_seccomp *f = args_ptr(a, a->seccomp_off);
+	long ret;
+
+	for (unsigned int i = 0; i < a->nr_seccomp; i++) {
+		struct k_sock_fprog prog = {.len = f[i].nr_insns, .filter = (uint64_t)args_ptr(a, f[i].insns_off)};
+
+		ret = sys_call3(__NR_seccomp, SECCOMP_SET_MODE_FILTER_NR, f[i].flags, &prog);
+		if (ret)
+			rst_fail(a, "can't install seccomp filter", i, ret);
+	}
+	if (a->nr_seccomp)
+		rst_debug(a, "installed seccomp filters", 0, a->nr_seccomp);
+}
+
+#define CAP_VERSION_3	   0x20080522
+#define SECBIT_KEEP_CAPS_B (1 << 4)
+
+struct k_cap_header {
+	uint32_t version;
+	int32_t pid;
+};
+
+struct k_cap_data {
+	uint32_t eff, prm, inh;
+};
+
+static long capset3(uint64_t eff, uint64_t prm, uint64_t inh)
+{
+	struct k_cap_header h = {CAP_VERSION_3, 0};
+	struct k_cap_data d[2] = {{eff, prm, inh}, {eff >> 32, prm >> 32, inh >> 32}};
+
+	return sys_call2(__NR_capset, &h, d);
+}
+
+static uint64_t my_permitted(void)
+{
+	struct k_cap_header h = {CAP_VERSION_3, 0};
+	struct k_cap_data d[2];
+
+	if (sys_call2(__NR_capget, &h, d))
+		return 0;
+	return d[0].prm | (uint64_t)d[1].prm << 32;
+}
+
+/* Needs CAP_SETPCAP: before the uid switch. Stops at the kernel's last cap. */
+static void drop_bounding(const struct restorer_args *a)
+{
+	long ret;
+
+	for (unsigned int cap = 0; cap < 64; cap++) {
+		if (a->creds.cap_bnd & (1ULL << cap))
+			continue;
+		ret = sys_prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (ret == -EINVAL)
+			break;
+		if (ret == 1)
+			ret = sys_prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		if (ret < 0)
+			rst_fail(a, "can't drop from the bounding set capability", cap, ret);
+	}
+}
+
+/* Groups and ids; the capabilities survive (keepcaps) but lose the effective set. */
+static void set_ids(const struct restorer_args *a)
+{
+	const struct rst_creds *c = &a->creds;
+	long ret;
+
+	ret = sys_call2(__NR_setgroups, c->nr_groups, args_ptr(a, c->groups_off));
+	if (ret)
+		rst_fail(a, "can't set the supplementary groups", 0, ret);
+	ret = sys_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+	if (!ret)
+		ret = sys_call3(__NR_setresgid, c->gid[0], c->gid[1], c->gid[2]);
+	if (ret)
+		rst_fail(a, "can't set the gids", 0, ret);
+	sys_call1(__NR_setfsgid, c->gid[3]);
+	if (sys_call1(__NR_setfsgid, -1) != c->gid[3])
+		rst_fail(a, "can't set fsgid", 0, c->gid[3]);
+	ret = sys_call3(__NR_setresuid, c->uid[0], c->uid[1], c->uid[2]);
+	if (ret)
+		rst_fail(a, "can't set the uids", 0, ret);
+}
+
+/*
+ * The order matters: the bounding set and the inheritable set while we hold
+ * CAP_SETPCAP; ids with keepcaps; our effective set back for setfsuid,
+ * the ambient set (needs permitted and inheritable) and securebits; the
+ * task's own sets last.
+ */
 static void set_creds(const struct restorer_args *a)
 {
+	const struct rst_creds *c = &a->creds;
+	uint64_t prm;
 	long ret;
 
 	if (!a->has_creds)
 		return;
-	ret = sys_call1(__NR_setgroups, 0);
-	if (!ret)
-		ret = sys_call3(__NR_setresgid, a->gid, a->gid, a->gid);
-	if (!ret)
-		ret = sys_call3(__NR_setresuid, a->uid, a->uid, a->uid);
+	prm = my_permitted();
+	ret = capset3(prm, prm, c->cap_inh);
 	if (ret)
-		rst_fail(a, "can't switch to the task's uid/gid", 0, ret);
-	/* a uid change clears it; the dumped task was an ordinary one */
-	sys_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		rst_fail(a, "can't set the inheritable capabilities", c->cap_inh, ret);
+	drop_bounding(a);
+	set_ids(a);
+	ret = capset3(prm, prm, c->cap_inh);
+	if (ret)
+		rst_fail(a, "can't raise the capabilities again after the uid switch", prm, ret);
+	sys_call1(__NR_setfsuid, c->uid[3]);
+	if (sys_call1(__NR_setfsuid, -1) != c->uid[3])
+		rst_fail(a, "can't set fsuid", 0, c->uid[3]);
+	ret = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (unsigned int cap = 0; cap < 64 && !ret; cap++)
+		if (c->cap_amb & (1ULL << cap))
+			ret = sys_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+	if (ret)
+		rst_fail(a, "can't raise the ambient capabilities", c->cap_amb, ret);
+	ret = sys_prctl(PR_SET_SECUREBITS, c->securebits, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't set securebits", c->securebits, ret);
+	ret = capset3(c->cap_eff, c->cap_prm, c->cap_inh);
+	if (ret)
+		rst_fail(a, "can't set the capabilities, permitted", c->cap_prm, ret);
+}
+
+/* A uid switch resets it: after set_creds(). */
+static void set_dumpable(const struct restorer_args *a)
+{
+	long ret = sys_prctl(PR_SET_DUMPABLE, a->dumpable, 0, 0, 0);
+
+	if (ret)
+		rst_fail(a, "can't set dumpable", 0, a->dumpable);
 }
 
 static void queue_pending(const struct restorer_args *a)
@@ -721,7 +936,11 @@ void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 	hand_off_uffd(a, uffd);
 	set_rlimits(a);
 	set_thread(a);
+	set_posix_timers(a);
+	set_task_flags(a);
+	set_seccomp(a);
 	set_creds(a);
+	set_dumpable(a);
 	queue_pending(a);
 	close_service_fds(a);
 	finish(a);

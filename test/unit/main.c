@@ -22,7 +22,8 @@
 	X(page_xfer) \
 	X(mem) \
 	X(lazy_proto) \
-	X(uffd_ranges)
+	X(uffd_ranges) \
+	X(creds)
 
 #define X(id) extern const struct unit_suite unit_suite_##id;
 UNIT_SUITES
