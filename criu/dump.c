@@ -3,6 +3,17 @@
  * criu dump: freeze -> check -> collect -> parasite (misc, memory) -> cure ->
  * images -> kill or resume. Any failure after the freeze cures the parasite
  * and resumes the task untouched.
+ *
+ * --lazy-pages moves everything that grows with memory size out of the
+ * freeze: lazy VMAs are neither scanned nor drained before the images are
+ * written (MD_DEFER_LAZY), and the parasite stays in the task until the
+ * lazy server has drained them (mem_scanner + parasite filler, from this,
+ * the tracer thread):
+ *
+ *   freeze - collect - infect - non-lazy pages - images - listen ...
+ *      ... destination restores, resumes (commit point) ... scan, drain,
+ *      serve ... DONE - cure - kill          (failure before the commit
+ *                                             point: cure - resume)
  */
 #define LOG_PREFIX "dump: "
 
@@ -43,8 +54,8 @@ struct dump_ctx {
 	ThreadCoreEntry th;
 	MmEntry mm;
 	struct mem_stats mst;
-	struct page_pipe *lazy_pp;	/* --lazy-pages: the pipes holding lazy memory */
 	struct lazy_stats lst;
+	uint64_t lazy_present;		/* --lazy-pages: present pages the lazy server found */
 	long long t_freeze, t_mem, t_end;
 };
 
@@ -163,7 +174,7 @@ static int dump_with_parasite(struct dump_ctx *c)
 	if (!xfer)
 		return -1;
 	c->t_mem = now_ns();
-	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst, c->o->lazy_pages ? &c->lazy_pp : NULL);
+	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst, c->o->lazy_pages);
 	if (ret)
 		xfer->abort(xfer);
 	else if (xfer->close(xfer))
@@ -202,6 +213,14 @@ static int write_images(struct dump_ctx *c)
 	return write_one_image(c->dfd, IMG_INVENTORY, 0, &inv);
 }
 
+static int cure(struct dump_ctx *c)
+{
+	int ret = parasite_cure(c->ctl);
+
+	c->ctl = NULL;
+	return ret;
+}
+
 static int dump_frozen(struct dump_ctx *c)
 {
 	if (collect_task(c))
@@ -210,36 +229,62 @@ static int dump_frozen(struct dump_ctx *c)
 		return -1;
 	if (dump_with_parasite(c))
 		return -1;
-	if (parasite_cure(c->ctl)) {
-		c->ctl = NULL;
+	/* --lazy-pages: the parasite drains the lazy memory after the images are out */
+	if (!c->o->lazy_pages && cure(c))
 		return -1;
-	}
-	c->ctl = NULL;
 	return write_images(c);
 }
 
-/*
- * Serve the lazy pages of the frozen task until the destination has them all.
- * Returns 0 when the task may be killed, 1 when it must be resumed (nothing
- * committed yet), -1 when it must be killed but the dump failed.
- */
-static int serve_lazy(struct dump_ctx *c)
+static int run_lazy_serve(struct dump_ctx *c, struct lazy_src *src)
 {
-	struct lazy_src src = { .pid = c->pid, .pp = c->lazy_pp };
 	struct opts lo = *c->o;
 
 	lo.address = c->o->lazy_address ? c->o->lazy_address : c->o->address;
 	lo.port = c->o->lazy_port ? c->o->lazy_port : c->o->port;
-	switch (lazy_serve(&lo, &src, 1, c->o->status_fd, &c->lst)) {
+	return lazy_serve(&lo, src, 1, c->o->status_fd, &c->lst);
+}
+
+/*
+ * Serve the lazy pages of the frozen task until the destination has them
+ * all; the parasite drains them meanwhile, then goes. Returns 0 when the
+ * task may be killed, 1 when it must be resumed (nothing committed yet),
+ * -1 when it must be killed but the dump failed.
+ */
+static int serve_lazy(struct dump_ctx *c)
+{
+	struct lazy_src src = { .pid = c->pid };
+	struct parasite_filler pf;
+	struct iovec *lazy = NULL;
+	int ret = 1;
+
+	parasite_filler_init(&pf, c->ctl);
+	src.filler = &pf.f;
+	if (mem_lazy_ranges(&c->vmas, &lazy, &src.nr_lazy))
+		goto out;
+	src.lazy = lazy;
+	src.pp = pp_create(mem_pipe_size(), 0, PP_HOLES);
+	src.scan = mem_scanner_open(c->pid, &c->vmas, &c->mst, 0);
+	if (!src.pp || !src.scan)
+		goto out;
+	switch (run_lazy_serve(c, &src)) {
 	case LAZY_DONE:
-		return 0;
+		ret = 0;
+		break;
 	case LAZY_ABORTED:
 		pr_err("pid %d: lazy migration aborted before the destination resumed\n", c->pid);
-		return 1;
+		break;
 	default:
 		pr_err("pid %d: the destination resumed but did not get every page\n", c->pid);
-		return -1;
+		ret = -1;
 	}
+	c->lazy_present = src.pp->nr_pages;
+out:
+	mem_scanner_close(src.scan);
+	pp_destroy(src.pp);
+	free(lazy);
+	if (cure(c) && ret > 0)
+		ret = -1; /* a task the parasite may still be in must not run */
+	return ret;
 }
 
 static int check_lazy_opts(const struct opts *o)
@@ -263,9 +308,13 @@ static int check_lazy_opts(const struct opts *o)
 
 static void report(const struct dump_ctx *c)
 {
+	uint64_t holes = c->mst.pages_holes + c->mst.pages_deferred - c->lazy_present;
+
+	if (!c->lazy_present)
+		holes = c->mst.pages_holes; /* not scanned: unknown */
 	pr_info("pid %d: %llu pages dumped (%llu lazy), %llu holes; frozen %.1f ms (memory %.1f ms)\n", c->pid,
-		(unsigned long long)c->mst.pages_dumped, (unsigned long long)c->mst.pages_lazy,
-		(unsigned long long)c->mst.pages_holes, (c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
+		(unsigned long long)(c->mst.pages_dumped + c->lazy_present), (unsigned long long)c->lazy_present,
+		(unsigned long long)holes, (c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
 	if (c->lst.resumed_ns)
 		pr_info("pid %d: lazy: destination resumed %.1f ms after the freeze; %llu pages by fault, %llu "
 			"streamed, %llu zero; all delivered after %.1f ms\n",
@@ -320,7 +369,6 @@ int cr_dump(const struct opts *o)
 	if (finish(&c) == 0)
 		ret = 0;
 out:
-	pp_destroy(c.lazy_pp);
 	free_core_entry(&c.core);
 	free_mm_entry(&c.mm);
 	vma_list_free(&c.vmas);

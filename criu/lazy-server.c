@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Lazy pages, source side: see lazy-server.h. The main thread accepts and
- * decides the outcome; each connection has a thread. Shared state lives in
- * struct lzs under its mutex; the page_pipe is only read (its pipes are
- * consumed by the one BULK thread that holds stream_lock).
+ * Lazy pages, source side: see lazy-server.h. The main thread accepts,
+ * drains and decides the outcome; each connection has a thread. Shared
+ * state lives in struct lzs under its mutex: the page_pipes grow (scanner)
+ * and their buffers change hands (filler, stream) under it; a buffer marked
+ * PPB_BUSY belongs to the thread that marked it until it clears the mark.
+ * The pipes are consumed by the one BULK thread that holds stream_lock.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +21,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "lazy-server: "
@@ -40,6 +44,11 @@
  * to read it.
  */
 #define LZS_GRACE_NS (250 * 1000000LL)
+#define SCAN_STEP      (256ULL << 20)	   /* address space per scanner step */
+#define DRAIN_SLICE_NS (2 * 1000000LL)	   /* filling between two looks at the listening socket */
+#define MEM_CHUNK      (256 * PAGE_SIZE)   /* stream message read from the task's memory */
+#define HOLE_BATCH     64		   /* holes taken under the lock at once */
+#define STREAM_WAIT_NS (50 * 1000000LL)	   /* the stream re-checks its socket this often */
 
 struct lzs;
 
@@ -50,10 +59,21 @@ struct lzs_conn {
 	char peer[48];			/* "1.2.3.4:5678" for messages */
 	pthread_t th;
 	bool exited;			/* under s->lock: the thread is done, join it */
-	char *buf;			/* fault replies */
+	char *buf;			/* pages read from the task */
 	size_t buf_len;
 	struct lazy_stats st;		/* this connection's share, added up at exit */
 	struct lzs_conn *next;
+};
+
+/* How far serving one task's lazy memory got; under s->lock. */
+struct lzs_task {
+	size_t ready;			/* buffers [0, ready) of its pp are planned for good */
+	size_t stream_next;		/* the stream is done with every buffer below this */
+	size_t fill_next;		/* the filler found no candidate below this */
+	uint64_t zero_sent;		/* holes below this address were streamed */
+	uint64_t planned;		/* the scanner reported every page below this */
+	bool scanned;			/* ... and all of them: ready == pp->nr */
+	bool no_fill;			/* the filler failed: stream the rest from memory */
 };
 
 struct lzs {
@@ -61,17 +81,21 @@ struct lzs {
 	struct lazy_src *src;
 	int nr;
 	uint64_t session;
-	size_t **sent;			/* sent[i][j]: bytes consumed from pipe j of src i */
 	int lsk;			/* listening socket */
 	int wake;			/* eventfd: a connection thread changed something */
 	pthread_mutex_t stream_lock;	/* one BULK stream at a time */
+	unsigned long max_pipes;	/* pipe budget */
 
 	pthread_mutex_t lock;		/* protects everything below */
+	pthread_cond_t cond;		/* broadcast when planning, filling or the outcome moved */
 	int result;			/* enum lazy_result, -1 while serving */
 	bool committed;			/* LZ_RESUMED seen */
+	bool drain;			/* draining started (first LZ_STREAM or LZ_RESUMED) */
 	int nr_active;			/* connections past their handshake */
+	unsigned long nr_open;		/* pipes open (filled, not streamed yet) */
 	long long idle_since;		/* now_ns() when nr_active dropped to 0 */
 	long long failed_ns;		/* now_ns() of a failure before the commit point, 0: none */
+	struct lzs_task *t;		/* one per src */
 	struct lzs_conn *conns;
 	struct lazy_stats st;
 };
@@ -102,6 +126,7 @@ static void set_result_locked(struct lzs *s, int result)
 {
 	if (s->result < 0)
 		s->result = result;
+	pthread_cond_broadcast(&s->cond);
 }
 
 static void set_result(struct lzs *s, int result)
@@ -122,34 +147,65 @@ static bool is_committed(struct lzs *s)
 	return c;
 }
 
-static struct lazy_src *find_src(struct lzs *s, uint32_t pid)
+/* The drain starts when the destination needs it: the stream asked, or its tree runs. */
+static void start_drain(struct lzs *s)
+{
+	bool first;
+
+	pthread_mutex_lock(&s->lock);
+	first = !s->drain;
+	s->drain = true;
+	if (first)
+		s->st.drain_start_ns = now_ns();
+	pthread_mutex_unlock(&s->lock);
+	if (first)
+		lzs_wake(s);
+}
+
+static int find_src(struct lzs *s, uint32_t pid)
 {
 	for (int i = 0; i < s->nr; i++)
 		if ((uint32_t)s->src[i].pid == pid)
-			return &s->src[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
 /* ---- fault requests ---- */
 
-/* Pages from @addr (at most @max) that are in PPB_LAZY buffers, or in holes if @holes. */
-static uint32_t run_length(const struct page_pipe *pp, uint64_t addr, uint32_t max, bool holes)
+/* Pages from @addr (at most @max) inside the lazy set; 0 if @addr is outside it. */
+static uint32_t lazy_run(const struct lazy_src *src, uint64_t addr, uint32_t max)
 {
-	uint32_t n;
+	size_t lo = 0, hi = src->nr_lazy;
 
-	for (n = 0; n < max; n++, addr += PAGE_SIZE) {
-		struct ppb *b;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t end = (uintptr_t)src->lazy[mid].iov_base + src->lazy[mid].iov_len;
 
-		if (holes) {
-			if (!pp_is_hole(pp, addr))
-				break;
-			continue;
-		}
-		b = pp_find(pp, addr, NULL);
-		if (!b || !(b->flags & PPB_LAZY))
-			break;
+		if (end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return n;
+	if (lo == src->nr_lazy || (uintptr_t)src->lazy[lo].iov_base > addr)
+		return 0;
+	return min_t(uint64_t, max, ((uintptr_t)src->lazy[lo].iov_base + src->lazy[lo].iov_len - addr) >> PAGE_SHIFT);
+}
+
+/* Of @n pages at @addr, the leading ones that are known holes (*hole) or not. Caller holds s->lock. */
+static uint32_t hole_split(const struct page_pipe *pp, uint64_t addr, uint32_t n, bool *hole)
+{
+	size_t j = pp_hole_index(pp, addr);
+	uint64_t start, end;
+
+	*hole = false;
+	if (j == pp->holes.nr)
+		return n;
+	start = (uintptr_t)pp->holes.iov[j].iov_base;
+	end = start + pp->holes.iov[j].iov_len;
+	if (start > addr)
+		return min_t(uint64_t, n, (start - addr) >> PAGE_SHIFT);
+	*hole = true;
+	return min_t(uint64_t, n, (end - addr) >> PAGE_SHIFT);
 }
 
 static int read_task(struct lzs_conn *c, pid_t pid, uint64_t addr, size_t len)
@@ -197,32 +253,42 @@ static int reply_err(struct lzs_conn *c, const struct lz_hdr *req, int err)
 	return 0;
 }
 
+/*
+ * Known holes are ZERO; anything else of the lazy set is read from the
+ * task, also where the scanner has not been yet: a never-present page then
+ * goes out as a page of zeros, which is the same content.
+ */
 static int serve_fault(struct lzs_conn *c, const struct lz_hdr *req)
 {
 	struct lz_hdr h = { .pid = req->pid, .addr = req->addr };
-	struct lazy_src *src = find_src(c->s, req->pid);
+	int i = find_src(c->s, req->pid);
+	struct lazy_src *src;
+	bool hole;
 
-	if (!src)
+	if (i < 0)
 		return reply_err(c, req, LZ_ENOPID);
+	src = &c->s->src[i];
 	if ((req->addr & ~PAGE_MASK) || req->addr > UINT64_MAX - (uint64_t)req->nr_pages * PAGE_SIZE)
 		return reply_err(c, req, LZ_ENOTLAZY);
-	h.nr_pages = run_length(src->pp, req->addr, req->nr_pages, false);
-	if (h.nr_pages) {
+	h.nr_pages = lazy_run(src, req->addr, req->nr_pages);
+	if (!h.nr_pages)
+		return reply_err(c, req, LZ_ENOTLAZY);
+	pthread_mutex_lock(&c->s->lock);
+	h.nr_pages = hole_split(src->pp, req->addr, h.nr_pages, &hole);
+	pthread_mutex_unlock(&c->s->lock);
+	if (hole) {
+		h.cmd = LZ_ZERO;
+		c->st.zero_pages += h.nr_pages;
+	} else {
 		h.cmd = LZ_PAGES;
 		h.payload_len = (uint64_t)h.nr_pages * PAGE_SIZE;
 		if (read_task(c, src->pid, h.addr, h.payload_len))
 			return reply_err(c, req, LZ_EIO);
 		c->st.fault_pages += h.nr_pages;
 		c->st.bytes += h.payload_len;
-	} else {
-		h.nr_pages = run_length(src->pp, req->addr, req->nr_pages, true);
-		if (!h.nr_pages)
-			return reply_err(c, req, LZ_ENOTLAZY);
-		h.cmd = LZ_ZERO;
-		c->st.zero_pages += h.nr_pages;
 	}
 	c->st.fault_reqs++;
-	if (lz_send_msg(c->sk, &h, c->buf)) {
+	if (lz_send_msg(c->sk, &h, hole ? NULL : c->buf)) {
 		pr_perror("%s: can't send %u pages of pid %u", c->peer, h.nr_pages, h.pid);
 		return -1;
 	}
@@ -267,46 +333,190 @@ static int drop_partial(int fd, size_t *sent)
 	return 0;
 }
 
-/* The part of iovec @k of @b not consumed yet, in messages of at most LZ_MAX_PAGES pages. */
-static int stream_iov(struct lzs_conn *c, pid_t pid, struct ppb *b, unsigned int k, size_t *sent)
+/* The part of iovec @k of @b not streamed yet, from its pipe or (@mem) from the task. */
+static int stream_iov(struct lzs_conn *c, pid_t pid, struct ppb *b, unsigned int k, bool mem)
 {
 	size_t off = b->off[k], end = off + b->iov[k].iov_len;
 	uint64_t base = (uintptr_t)b->iov[k].iov_base;
+	size_t max = mem ? MEM_CHUNK : (size_t)LZ_MAX_PAGES * PAGE_SIZE;
 
-	while (*sent < end) {
-		size_t from = max_t(size_t, *sent, off);
-		size_t len = min_t(size_t, end - from, (size_t)LZ_MAX_PAGES * PAGE_SIZE);
+	while (b->out < end) {
+		size_t from = max_t(size_t, b->out, off);
+		size_t len = min_t(size_t, end - from, max);
 		struct lz_hdr h = { .cmd = LZ_PAGES, .pid = pid, .addr = base + (from - off),
 				    .nr_pages = len >> PAGE_SHIFT, .payload_len = len };
 
-		if (lz_send_msg(c->sk, &h, NULL)) {
-			pr_perror("%s: can't send a stream header", c->peer);
+		if (mem && read_task(c, pid, h.addr, len))
+			return -1;
+		if (lz_send_msg(c->sk, &h, mem ? c->buf : NULL)) {
+			pr_perror("%s: can't send %u streamed pages", c->peer, h.nr_pages);
 			return -1;
 		}
-		if (splice_out(c, b->fd, len, sent))
+		if (mem)
+			b->out = from + len;
+		else if (splice_out(c, b->fd, len, &b->out))
 			return -1;
 		c->st.stream_pages += h.nr_pages;
+		c->st.mem_pages += mem ? h.nr_pages : 0;
 		c->st.bytes += len;
 	}
 	return 0;
 }
 
-static int stream_ppb(struct lzs_conn *c, pid_t pid, struct ppb *b, size_t *sent)
+/* Is @b's pipe there and exactly as full as the bookkeeping says? */
+static bool pipe_ok(pid_t pid, struct ppb *b)
 {
 	int queued = 0;
 
-	if (drop_partial(b->fd, sent))
-		return -1;
-	if (ioctl(b->fd, FIONREAD, &queued) || (size_t)queued != b->len - *sent) {
-		pr_err("pid %d: pipe of 0x%llx..0x%llx holds %d bytes, %zu expected: not streamed\n", pid,
-		       (unsigned long long)b->start, (unsigned long long)b->end, queued, b->len - *sent);
-		*sent = b->len; /* its pages stay available to faults */
-		return 0;
+	if (b->fd < 0 || drop_partial(b->fd, &b->out))
+		return false;
+	if (ioctl(b->fd, FIONREAD, &queued) || (size_t)queued != b->len - b->out) {
+		pr_warn("pid %d: pipe of 0x%llx..0x%llx holds %d bytes, %zu expected: read from memory instead\n",
+			pid, (unsigned long long)b->start, (unsigned long long)b->end, queued, b->len - b->out);
+		return false;
 	}
+	return true;
+}
+
+/* Called with PPB_BUSY set by us: nobody else touches @b. */
+static int stream_ppb(struct lzs_conn *c, pid_t pid, struct ppb *b)
+{
+	bool mem = !pipe_ok(pid, b);
+
+	if (mem)
+		b->out = ALIGN_UP(b->out, PAGE_SIZE); /* a page cut short in a pipe went nowhere */
 	for (unsigned int k = 0; k < b->nr_iov; k++)
-		if (stream_iov(c, pid, b, k, sent))
+		if (stream_iov(c, pid, b, k, mem))
 			return -1;
 	return 0;
+}
+
+/* The next buffer to stream, marked busy; NULL if none is ready (or the filler has it). Holds s->lock. */
+static struct ppb *take_ppb(struct lzs_task *t, const struct page_pipe *pp)
+{
+	for (; t->stream_next < t->ready; t->stream_next++) {
+		struct ppb *b = pp->ppbs[t->stream_next];
+
+		if (!(b->flags & PPB_LAZY) || b->out >= b->len)
+			continue;
+		if (b->flags & PPB_BUSY)
+			return NULL;
+		b->flags |= PPB_BUSY;
+		return b;
+	}
+	return NULL;
+}
+
+/* Holds s->lock. A streamed buffer's pipe closes at once: its fd goes back to the budget. */
+static void release_ppb(struct lzs *s, struct lzs_task *t, struct ppb *b)
+{
+	b->flags &= ~PPB_BUSY;
+	pthread_cond_broadcast(&s->cond);
+	if (b->out < b->len)
+		return;
+	t->stream_next++;
+	if (b->fd >= 0) {
+		ppb_close(b);
+		s->nr_open--;
+		lzs_wake(s);
+	}
+}
+
+/* Up to HOLE_BATCH known holes above t->zero_sent, clipped. Holds s->lock. */
+static size_t take_holes(const struct lzs_task *t, const struct page_pipe *pp, struct iovec *v)
+{
+	size_t n = 0;
+
+	for (size_t j = pp_hole_index(pp, t->zero_sent); j < pp->holes.nr && n < HOLE_BATCH; j++, n++) {
+		uint64_t start = max_t(uint64_t, (uintptr_t)pp->holes.iov[j].iov_base, t->zero_sent);
+		uint64_t end = (uintptr_t)pp->holes.iov[j].iov_base + pp->holes.iov[j].iov_len;
+
+		v[n].iov_base = (void *)(uintptr_t)start;
+		v[n].iov_len = end - start;
+	}
+	return n;
+}
+
+static int send_holes(struct lzs_conn *c, pid_t pid, const struct iovec *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t addr = (uintptr_t)v[i].iov_base, pages = v[i].iov_len >> PAGE_SHIFT;
+
+		while (pages) {
+			struct lz_hdr h = { .cmd = LZ_ZERO, .pid = pid, .addr = addr,
+					    .nr_pages = min_t(uint64_t, pages, LZ_MAX_PAGES) };
+
+			if (lz_send_msg(c->sk, &h, NULL)) {
+				pr_perror("%s: can't send a streamed hole", c->peer);
+				return -1;
+			}
+			c->st.hole_pages += h.nr_pages;
+			addr += (uint64_t)h.nr_pages << PAGE_SHIFT;
+			pages -= h.nr_pages;
+		}
+	}
+	return 0;
+}
+
+/* Nothing to stream now: wait for the drain. -1 if the outcome is decided or the peer went away. */
+static int stream_wait(struct lzs_conn *c)
+{
+	struct lzs *s = c->s;
+	struct pollfd p = { c->sk, POLLRDHUP, 0 };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += STREAM_WAIT_NS;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	if (s->result >= 0)
+		return -1;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		pr_warn("%s: the peer closed while the stream waited for the drain\n", c->peer);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every page of task @i's lazy set not streamed yet: holes as ZERO, buffers as PAGES. */
+static int stream_task(struct lzs_conn *c, int i)
+{
+	struct lzs *s = c->s;
+	struct lzs_task *t = &s->t[i];
+	struct lazy_src *src = &s->src[i];
+	struct iovec holes[HOLE_BATCH];
+	struct ppb *b;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (!ret) {
+		n = take_holes(t, src->pp, holes);
+		if (n) {
+			pthread_mutex_unlock(&s->lock);
+			ret = send_holes(c, src->pid, holes, n);
+			pthread_mutex_lock(&s->lock);
+			if (!ret)
+				t->zero_sent = (uintptr_t)holes[n - 1].iov_base + holes[n - 1].iov_len;
+			continue;
+		}
+		b = take_ppb(t, src->pp);
+		if (b) {
+			pthread_mutex_unlock(&s->lock);
+			ret = stream_ppb(c, src->pid, b);
+			pthread_mutex_lock(&s->lock);
+			release_ppb(s, t, b);
+			continue;
+		}
+		if (t->scanned && t->stream_next == src->pp->nr)
+			break;
+		ret = stream_wait(c);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
 }
 
 static int serve_stream(struct lzs_conn *c)
@@ -315,19 +525,11 @@ static int serve_stream(struct lzs_conn *c)
 	struct lz_hdr end = { .cmd = LZ_STREAM_END };
 	int ret = -1;
 
+	start_drain(s);
 	pthread_mutex_lock(&s->stream_lock);
-	for (int i = 0; i < s->nr; i++) {
-		struct page_pipe *pp = s->src[i].pp;
-
-		for (size_t j = 0; j < pp->nr; j++) {
-			struct ppb *b = pp->ppbs[j];
-
-			if (!(b->flags & PPB_LAZY) || b->fd < 0 || s->sent[i][j] >= b->len)
-				continue;
-			if (stream_ppb(c, s->src[i].pid, b, &s->sent[i][j]))
-				goto out;
-		}
-	}
+	for (int i = 0; i < s->nr; i++)
+		if (stream_task(c, i))
+			goto out;
 	if (lz_send_msg(c->sk, &end, NULL)) {
 		pr_perror("%s: can't send STREAM_END", c->peer);
 		goto out;
@@ -339,6 +541,167 @@ out:
 	return ret;
 }
 
+/* ---- the drain: the caller's thread, between two polls ---- */
+
+struct plan_arg {
+	struct lzs *s;
+	struct lazy_src *src;
+	struct lzs_task *t;
+};
+
+/* mem_run_cb of the scanner: present runs become planned PPB_LAZY buffers, the rest holes. */
+static int plan_run(void *arg, uint64_t vaddr, uint64_t nr_pages, bool present)
+{
+	struct plan_arg *pa = arg;
+	int ret;
+
+	pthread_mutex_lock(&pa->s->lock);
+	ret = present ? pp_add(pa->src->pp, vaddr, nr_pages, true) : pp_add_hole(pa->src->pp, vaddr, nr_pages);
+	pa->t->planned = vaddr + (nr_pages << PAGE_SHIFT);
+	pthread_mutex_unlock(&pa->s->lock);
+	return ret;
+}
+
+/* The scanner failed: the rest of the lazy set goes out as data (holes as zeros, still right). */
+static int plan_rest(struct plan_arg *pa)
+{
+	const struct lazy_src *src = pa->src;
+
+	pr_warn("pid %d: lazy memory above 0x%llx is streamed without knowing its holes\n", src->pid,
+		(unsigned long long)pa->t->planned);
+	for (size_t k = 0; k < src->nr_lazy; k++) {
+		uint64_t start = (uintptr_t)src->lazy[k].iov_base, end = start + src->lazy[k].iov_len;
+
+		start = max_t(uint64_t, start, pa->t->planned);
+		if (start < end && plan_run(pa, start, (end - start) >> PAGE_SHIFT, true))
+			return -1;
+	}
+	return 0;
+}
+
+/* One scanner step of task @i; the buffers it completed become ready. */
+static int drain_scan(struct lzs *s, int i)
+{
+	struct plan_arg pa = { s, &s->src[i], &s->t[i] };
+	struct page_pipe *pp = pa.src->pp;
+	int ret = pa.src->scan->step(pa.src->scan, SCAN_STEP, plan_run, &pa);
+
+	if (ret < 0 && plan_rest(&pa))
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	if (ret) {
+		pp_seal(pp);
+		pa.t->scanned = true;
+		pa.t->ready = pp->nr;
+	} else if (pp->nr > pa.t->ready + 1) {
+		pa.t->ready = pp->nr - 1; /* the last one may still grow */
+	}
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* The next ready buffer ahead of the stream that has no pipe yet, marked busy; NULL if none or no budget. */
+static struct ppb *fill_candidate(struct lzs *s, struct lzs_task *t, const struct page_pipe *pp)
+{
+	size_t j = max_t(size_t, t->fill_next, t->stream_next);
+
+	if (t->no_fill || s->nr_open >= s->max_pipes)
+		return NULL;
+	for (; j < t->ready; j++) {
+		struct ppb *b = pp->ppbs[j];
+
+		if ((b->flags & PPB_LAZY) && b->fd < 0 && !(b->flags & PPB_BUSY) && !b->out)
+			break;
+	}
+	t->fill_next = j;
+	if (j == t->ready)
+		return NULL;
+	pp->ppbs[j]->flags |= PPB_BUSY;
+	s->nr_open++;
+	return pp->ppbs[j];
+}
+
+/* Fill one buffer of task @i through the filler: 1 filled, 0 nothing to fill now. */
+static int drain_fill(struct lzs *s, int i)
+{
+	struct lazy_src *src = &s->src[i];
+	struct lzs_task *t = &s->t[i];
+	int fd = -1, queued = 0, ret;
+	struct ppb *b;
+
+	pthread_mutex_lock(&s->lock);
+	b = src->filler ? fill_candidate(s, t, src->pp) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!b)
+		return 0;
+	ret = src->filler->fill(src->filler, b->cap, b->iov, b->nr_iov, &fd);
+	if (!ret && (ioctl(fd, FIONREAD, &queued) || (size_t)queued != b->len)) {
+		pr_err("pid %d: pipe of 0x%llx..0x%llx holds %d bytes, %zu expected\n", src->pid,
+		       (unsigned long long)b->start, (unsigned long long)b->end, queued, b->len);
+		close(fd);
+		ret = -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	b->flags &= ~PPB_BUSY;
+	if (ret) {
+		s->nr_open--;
+		t->no_fill = true;
+		pr_warn("pid %d: the rest of its lazy memory is streamed from memory, not from pipes\n", src->pid);
+	} else {
+		ppb_set_fd(b, fd);
+		s->st.pipes++;
+		s->st.max_open = max_t(uint64_t, s->st.max_open, s->nr_open);
+	}
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return ret ? 0 : 1;
+}
+
+static void drain_mark(struct lzs *s)
+{
+	bool scanned = true, drained = true;
+
+	for (int i = 0; i < s->nr; i++) {
+		scanned &= s->t[i].scanned;
+		drained &= s->t[i].scanned && (s->t[i].no_fill || !s->src[i].filler ||
+					       s->t[i].fill_next >= s->src[i].pp->nr);
+	}
+	if (scanned && !s->st.scanned_ns)
+		s->st.scanned_ns = now_ns();
+	if (drained && !s->st.drained_ns)
+		s->st.drained_ns = now_ns();
+}
+
+/* A slice of scanning and filling: 1 if there may be more to do right away, 0 idle, -1 failed. */
+static int drain_step(struct lzs *s)
+{
+	long long end = now_ns() + DRAIN_SLICE_NS;
+	int did = 0, n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->drain;
+	pthread_mutex_unlock(&s->lock);
+	if (!n)
+		return 0;
+	for (int i = 0; i < s->nr; i++) {
+		if (s->t[i].scanned)
+			continue;
+		if (drain_scan(s, i))
+			return -1;
+		did = 1;
+	}
+	do {
+		n = 0;
+		for (int i = 0; i < s->nr; i++)
+			n += drain_fill(s, i);
+		did |= n;
+	} while (n && now_ns() < end);
+	pthread_mutex_lock(&s->lock);
+	drain_mark(s);
+	pthread_mutex_unlock(&s->lock);
+	return did;
+}
 /* ---- one connection ---- */
 
 /* A protocol violation: answered, logged; the connection closes. */
@@ -382,6 +745,7 @@ static void handle_resumed(struct lzs_conn *c)
 	if (first)
 		pr_info("commit point: the restored tree of %llu runs; this tree will never run again\n",
 			(unsigned long long)s->session);
+	start_drain(s);
 }
 
 /* 0: next message, 1: finished (DONE), -1: close the connection. */
@@ -596,6 +960,8 @@ static void conn_free(struct lzs *s, struct lzs_conn *c)
 	s->st.fault_pages += c->st.fault_pages;
 	s->st.zero_pages += c->st.zero_pages;
 	s->st.stream_pages += c->st.stream_pages;
+	s->st.mem_pages += c->st.mem_pages;
+	s->st.hole_pages += c->st.hole_pages;
 	s->st.bytes += c->st.bytes;
 	s->st.errors += c->st.errors;
 	close(c->sk);
@@ -664,7 +1030,7 @@ static int serve_loop(struct lzs *s)
 {
 	struct pollfd pfd[2] = { { s->lsk, POLLIN, 0 }, { s->wake, POLLIN, 0 } };
 	uint64_t cnt;
-	int result;
+	int result, busy;
 
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -673,7 +1039,12 @@ static int serve_loop(struct lzs *s)
 		pthread_mutex_unlock(&s->lock);
 		if (result >= 0)
 			return result;
-		if (poll(pfd, 2, 50) < 0 && errno != EINTR) {
+		busy = drain_step(s);
+		if (busy < 0) {
+			set_result(s, is_committed(s) ? LAZY_LOST : LAZY_ABORTED);
+			continue;
+		}
+		if (poll(pfd, 2, busy ? 0 : 50) < 0 && errno != EINTR) {
 			pr_perror("poll");
 			set_result(s, is_committed(s) ? LAZY_LOST : LAZY_ABORTED);
 			continue;
@@ -688,24 +1059,69 @@ static int serve_loop(struct lzs *s)
 
 /* ---- setup and summary ---- */
 
+/*
+ * Pipes we may keep open: half of RLIMIT_NOFILE, raised to its hard limit
+ * first (without CAP_SYS_RESOURCE that is as far as it goes).
+ */
+static unsigned long pipe_budget(void)
+{
+	const char *env = getenv("CRIU_LAZY_MAX_PIPES");
+	struct rlimit rl;
+	unsigned long n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		pr_perror("can't read RLIMIT_NOFILE");
+		return 0;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit want = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &want) || getrlimit(RLIMIT_NOFILE, &rl))
+			pr_warn("can't raise RLIMIT_NOFILE to %llu: %s\n", (unsigned long long)want.rlim_max,
+				strerror(errno));
+	}
+	n = rl.rlim_cur == RLIM_INFINITY ? 1UL << 20 : min_t(unsigned long, rl.rlim_cur / 2, 1UL << 20);
+	if (env)
+		n = min_t(unsigned long, n, strtoul(env, NULL, 0));
+	pr_info("up to %lu pipes of lazy memory open at once (RLIMIT_NOFILE %llu)\n", n,
+		(unsigned long long)rl.rlim_cur);
+	return n;
+}
+
+static int lzs_init_tasks(struct lzs *s)
+{
+	s->t = xzalloc(s->nr * sizeof(*s->t));
+	if (!s->t)
+		return -1;
+	for (int i = 0; i < s->nr; i++) {
+		struct page_pipe *pp = s->src[i].pp;
+
+		if (!pp || !(pp->flags & PP_HOLES)) {
+			pr_err("pid %d: no page_pipe recording holes to serve from\n", s->src[i].pid);
+			return -1;
+		}
+		s->t[i].scanned = !s->src[i].scan;
+		s->t[i].ready = s->t[i].scanned ? pp->nr : 0;
+		for (size_t j = 0; j < pp->nr; j++)
+			s->nr_open += pp->ppbs[j]->fd >= 0;
+	}
+	return 0;
+}
+
 static int lzs_init(struct lzs *s, const struct opts *o, struct lazy_src *src, int nr)
 {
 	*s = (struct lzs){ .o = o, .src = src, .nr = nr, .lsk = -1, .wake = -1, .result = -1 };
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->stream_lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
 	if (nr <= 0 || !src[0].pid) {
 		pr_err("nothing to serve: no tasks\n");
 		return -1;
 	}
 	s->session = src[0].pid;
-	s->sent = xzalloc(nr * sizeof(*s->sent));
-	if (!s->sent)
+	if (lzs_init_tasks(s))
 		return -1;
-	for (int i = 0; i < nr; i++) {
-		s->sent[i] = xzalloc((src[i].pp->nr + 1) * sizeof(**s->sent));
-		if (!s->sent[i])
-			return -1;
-	}
+	s->max_pipes = pipe_budget();
 	s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->wake < 0) {
 		pr_perror("can't create an eventfd");
@@ -721,11 +1137,10 @@ static void lzs_fini(struct lzs *s)
 		close(s->lsk);
 	if (s->wake >= 0)
 		close(s->wake);
-	for (int i = 0; s->sent && i < s->nr; i++)
-		free(s->sent[i]);
-	free(s->sent);
+	free(s->t);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->stream_lock);
+	pthread_cond_destroy(&s->cond);
 }
 
 static int lzs_listen(struct lzs *s, int status_fd)
@@ -739,12 +1154,11 @@ static int lzs_listen(struct lzs *s, int status_fd)
 		return -1;
 	}
 	for (int i = 0; i < s->nr; i++)
-		for (size_t j = 0; j < s->src[i].pp->nr; j++)
-			if (s->src[i].pp->ppbs[j]->flags & PPB_LAZY)
-				pages += s->src[i].pp->ppbs[j]->len >> PAGE_SHIFT;
+		for (size_t k = 0; k < s->src[i].nr_lazy; k++)
+			pages += s->src[i].lazy[k].iov_len >> PAGE_SHIFT;
 	s->st.listen_ns = s->idle_since = now_ns();
-	pr_info("serving %llu lazy pages of %d task(s), session %llu, on %s:%d\n", (unsigned long long)pages, s->nr,
-		(unsigned long long)s->session, addr, s->o->port);
+	pr_info("serving %llu lazy pages (holes included) of %d task(s), session %llu, on %s:%d\n",
+		(unsigned long long)pages, s->nr, (unsigned long long)s->session, addr, s->o->port);
 	if (status_fd >= 0 && write(status_fd, "", 1) != 1) {
 		pr_perror("can't write to the status fd %d", status_fd);
 		return -1;
@@ -755,6 +1169,11 @@ static int lzs_listen(struct lzs *s, int status_fd)
 static const char *result_name(int r)
 {
 	return r == LAZY_DONE ? "done" : r == LAZY_LOST ? "lost after the commit point" : "aborted";
+}
+
+static double since_ms(long long t, long long base)
+{
+	return t ? (t - base) / 1e6 : -1.0;
 }
 
 static void report(const struct lzs *s, int result)
@@ -768,6 +1187,12 @@ static void report(const struct lzs *s, int result)
 		(unsigned long long)st->fault_pages, (unsigned long long)st->zero_pages,
 		(unsigned long long)st->stream_pages, st->bytes / 1048576.0, secs > 0 ? st->bytes / secs / 1e9 : 0.0,
 		(unsigned long long)st->errors, (unsigned long long)st->conns);
+	pr_info("drain: started %.1f ms, scanned %.1f ms, filled %.1f ms after listening (-1: never); %llu pipes "
+		"filled, at most %llu open (budget %lu); streamed %llu pages from memory, %llu hole pages\n",
+		since_ms(st->drain_start_ns, st->listen_ns), since_ms(st->scanned_ns, st->listen_ns),
+		since_ms(st->drained_ns, st->listen_ns), (unsigned long long)st->pipes,
+		(unsigned long long)st->max_open, s->max_pipes, (unsigned long long)st->mem_pages,
+		(unsigned long long)st->hole_pages);
 }
 
 int lazy_serve(const struct opts *o, struct lazy_src *src, int nr, int status_fd, struct lazy_stats *st)

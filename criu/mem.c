@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Task memory into page-pipes and out through a page_xfer: see mem.h. */
+/* Task memory into page-pipes and out through a page_xfer; deferred lazy memory: see mem.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,17 +43,33 @@ _Static_assert(sizeof(struct scan_arg) == 96, "pm_scan_arg layout");
 #define PME_CHUNK    (1 << 16) /* pagemap entries per pread: 512 KiB covers 256 MiB */
 #define PIPE_MAX_DEF (1UL << 20)
 
+/*
+ * Walks /proc/PID/pagemap over address ranges and reports maximal runs of
+ * dumpable pages and holes to @cb, by PAGEMAP_SCAN where the kernel has it,
+ * else by reading pagemap entries. @batch (may be NULL) runs between two
+ * ioctls or reads: the plain dump fills pipes there.
+ */
+struct pm_walk {
+	pid_t pid;
+	int fd;				/* /proc/PID/pagemap */
+	bool scan_ok;			/* PAGEMAP_SCAN not known to fail here */
+	bool scan_seen;			/* ... and it worked once */
+	uint64_t zero_pfn;
+	uint64_t *pme;			/* PME_CHUNK entries, for the fallback */
+	struct scan_region *regions;	/* SCAN_REGIONS */
+	struct mem_stats *st;
+	mem_run_cb cb;
+	int (*batch)(void *arg);
+	void *arg;
+};
+
 struct mem_ctx {
 	struct mem_dump *md;
 	struct page_pipe *pp;
 	size_t next;			/* first buffer not yet filled */
-	int pm_fd;			/* /proc/PID/pagemap */
-	bool scan_ok;			/* PAGEMAP_SCAN works here */
 	bool hold;			/* collecting an unreadable VMA: no filling yet */
 	bool lazy;			/* the current VMA's pages are PPB_LAZY */
-	uint64_t zero_pfn;
-	uint64_t *pme;			/* PME_CHUNK entries */
-	struct scan_region *regions;	/* SCAN_REGIONS */
+	struct pm_walk w;
 };
 
 bool vma_dumpable(const struct vma *v)
@@ -64,6 +80,15 @@ bool vma_dumpable(const struct vma *v)
 bool vma_lazy(const struct vma *v)
 {
 	return v->type == VT_ANON;
+}
+
+/*
+ * Left in the task by MD_DEFER_LAZY and read from it later: the lazy server
+ * reads pages with process_vm_readv, which needs PROT_READ.
+ */
+bool vma_deferred(const struct vma *v)
+{
+	return vma_lazy(v) && (v->prot & PROT_READ);
 }
 
 bool pme_dumpable(uint64_t pme, enum vma_type type, uint64_t zero_pfn)
@@ -95,8 +120,7 @@ int pme_runs(const uint64_t *pme, size_t nr, uint64_t vaddr, enum vma_type type,
 	return 0;
 }
 
-/* What the kernel lets a pipe grow to without CAP_SYS_RESOURCE, capped at 1 MiB. */
-static size_t default_pipe_size(void)
+size_t mem_pipe_size(void)
 {
 	char *s = read_file("/proc/sys/fs/pipe-max-size", NULL);
 	unsigned long v = s ? strtoul(s, NULL, 10) : 0;
@@ -127,12 +151,143 @@ static uint64_t probe_zero_pfn(void)
 	return (pme & PME_PRESENT) ? pme & PME_PFN_MASK : 0;
 }
 
-/* Fill @b's pipe; write its entries; write its data and close it unless it is retained. */
+/* ---- the pagemap walk ---- */
+
+static int walk_init(struct pm_walk *w, pid_t pid, struct mem_stats *st, bool no_scan)
+{
+	char path[64];
+
+	*w = (struct pm_walk){ .pid = pid, .fd = -1, .scan_ok = !no_scan, .st = st };
+	w->pme = xmalloc(PME_CHUNK * sizeof(*w->pme));
+	w->regions = xmalloc(SCAN_REGIONS * sizeof(*w->regions));
+	if (!w->pme || !w->regions)
+		return -1;
+	if (no_scan)
+		w->zero_pfn = probe_zero_pfn();
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	w->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w->fd < 0) {
+		pr_perror("pid %d: can't open %s", pid, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void walk_fini(struct pm_walk *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->pme);
+	free(w->regions);
+	w->fd = -1;
+	w->pme = NULL;
+	w->regions = NULL;
+}
+
+static int walk_batch(struct pm_walk *w)
+{
+	return w->batch ? w->batch(w->arg) : 0;
+}
+
+static void scan_arg_init(struct scan_arg *a, const struct pm_walk *w, const struct vma *v, uint64_t start,
+			  uint64_t end)
+{
+	uint64_t not = SCAN_PFNZERO | (v->type == VT_FILE_PRIVATE ? SCAN_FILE : 0);
+
+	*a = (struct scan_arg){
+		.size = sizeof(*a),
+		.start = start,
+		.end = end,
+		.vec = (uintptr_t)w->regions,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = not,
+		.category_mask = not,
+		.category_anyof_mask = SCAN_PRESENT | SCAN_SWAPPED,
+		.return_mask = SCAN_PRESENT | SCAN_SWAPPED,
+	};
+}
+
+/* Runs of [start, end) of @v by PAGEMAP_SCAN; 1 if the kernel lacks it (nothing was reported). */
+static int scan_range(struct pm_walk *w, const struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t pos = start;
+	struct scan_arg a;
+	long n;
+
+	scan_arg_init(&a, w, v, start, end);
+	while (a.start < a.end) {
+		n = ioctl(w->fd, MEM_PAGEMAP_SCAN, &a);
+		if (n < 0 && (errno == EINVAL || errno == ENOTTY) && !w->scan_seen)
+			return 1;
+		if (n < 0 || a.walk_end <= a.start || a.walk_end > a.end) {
+			pr_perror("pid %d: PAGEMAP_SCAN of 0x%llx..0x%llx failed", w->pid, (unsigned long long)a.start,
+				  (unsigned long long)a.end);
+			return -1;
+		}
+		w->scan_seen = true;
+		w->st->scan_ioctls++;
+		for (long i = 0; i < n; i++) {
+			const struct scan_region *r = &w->regions[i];
+			uint64_t s = max_t(uint64_t, r->start, pos);
+
+			/* walk_end may lag behind the regions returned; never report a page twice */
+			if (r->end <= pos)
+				continue;
+			if ((s > pos && w->cb(w->arg, pos, (s - pos) >> PAGE_SHIFT, false)) ||
+			    w->cb(w->arg, s, (r->end - s) >> PAGE_SHIFT, true))
+				return -1;
+			pos = r->end;
+		}
+		a.start = max_t(uint64_t, a.walk_end, pos);
+		if (walk_batch(w))
+			return -1;
+	}
+	return pos < end ? w->cb(w->arg, pos, (end - pos) >> PAGE_SHIFT, false) : 0;
+}
+
+/* Runs of [start, end) of @v from /proc/PID/pagemap, PME_CHUNK entries at a time. */
+static int read_range(struct pm_walk *w, const struct vma *v, uint64_t start, uint64_t end)
+{
+	for (uint64_t addr = start; addr < end;) {
+		size_t nr = min_t(uint64_t, (end - addr) >> PAGE_SHIFT, PME_CHUNK);
+		off_t off = (off_t)(addr >> PAGE_SHIFT) * sizeof(uint64_t);
+
+		w->st->pagemap_reads++;
+		if (pread(w->fd, w->pme, nr * sizeof(uint64_t), off) != (ssize_t)(nr * sizeof(uint64_t))) {
+			pr_perror("pid %d: can't read pagemap of 0x%llx..0x%llx", w->pid, (unsigned long long)addr,
+				  (unsigned long long)end);
+			return -1;
+		}
+		if (pme_runs(w->pme, nr, addr, v->type, w->zero_pfn, w->cb, w->arg))
+			return -1;
+		addr += (uint64_t)nr << PAGE_SHIFT;
+		if (walk_batch(w))
+			return -1;
+	}
+	return 0;
+}
+
+static int walk_range(struct pm_walk *w, const struct vma *v, uint64_t start, uint64_t end)
+{
+	int ret = 1;
+
+	if (w->scan_ok)
+		ret = scan_range(w, v, start, end);
+	if (ret == 1) {
+		w->scan_ok = false;
+		w->zero_pfn = probe_zero_pfn();
+		ret = read_range(w, v, start, end);
+	}
+	return ret;
+}
+
+/* ---- the dump loop ---- */
+
+/* Fill @b's pipe; write its entries and its data; close it. */
 static int flush_ppb(struct mem_ctx *c, struct ppb *b)
 {
 	struct mem_dump *md = c->md;
-	bool keep = (b->flags & PPB_LAZY) && (md->flags & MD_RETAIN_LAZY);
-	unsigned int flags = keep ? PE_LAZY : PE_PRESENT | ((b->flags & PPB_LAZY) ? PE_LAZY : 0);
+	unsigned int flags = PE_PRESENT | ((b->flags & PPB_LAZY) ? PE_LAZY : 0);
 	int fd = -1, queued = 0;
 
 	if (md->filler->fill(md->filler, b->cap, b->iov, b->nr_iov, &fd))
@@ -149,10 +304,6 @@ static int flush_ppb(struct mem_ctx *c, struct ppb *b)
 			return -1;
 	md->st->nr_pipes++;
 	md->st->pages_dumped += b->len >> PAGE_SHIFT;
-	if (keep) {
-		md->st->pages_lazy += b->len >> PAGE_SHIFT;
-		return 0;
-	}
 	if (md->xfer->write_pages(md->xfer, fd, b->len))
 		return -1;
 	md->st->bytes += b->len;
@@ -173,6 +324,13 @@ static int flush(struct mem_ctx *c, bool all)
 	return 0;
 }
 
+static int flush_batch(void *arg)
+{
+	struct mem_ctx *c = arg;
+
+	return c->hold ? 0 : flush(c, false);
+}
+
 static int add_run(void *arg, uint64_t vaddr, uint64_t nr_pages, bool dump)
 {
 	struct mem_ctx *c = arg;
@@ -180,83 +338,6 @@ static int add_run(void *arg, uint64_t vaddr, uint64_t nr_pages, bool dump)
 	if (dump)
 		return pp_add(c->pp, vaddr, nr_pages, c->lazy);
 	c->md->st->pages_holes += nr_pages;
-	return c->lazy ? pp_add_hole(c->pp, vaddr, nr_pages) : 0;
-}
-
-static void scan_arg_init(struct scan_arg *a, const struct mem_ctx *c, const struct vma *v)
-{
-	uint64_t not = SCAN_PFNZERO | (v->type == VT_FILE_PRIVATE ? SCAN_FILE : 0);
-
-	*a = (struct scan_arg){
-		.size = sizeof(*a),
-		.start = v->start,
-		.end = v->end,
-		.vec = (uintptr_t)c->regions,
-		.vec_len = SCAN_REGIONS,
-		.category_inverted = not,
-		.category_mask = not,
-		.category_anyof_mask = SCAN_PRESENT | SCAN_SWAPPED,
-		.return_mask = SCAN_PRESENT | SCAN_SWAPPED,
-	};
-}
-
-/* Runs of @v by PAGEMAP_SCAN; 1 if the kernel lacks it (nothing was added). */
-static int scan_vma(struct mem_ctx *c, const struct vma *v)
-{
-	uint64_t pos = v->start;
-	struct scan_arg a;
-	long n;
-
-	scan_arg_init(&a, c, v);
-	while (a.start < a.end) {
-		n = ioctl(c->pm_fd, MEM_PAGEMAP_SCAN, &a);
-		if (n < 0 && (errno == EINVAL || errno == ENOTTY) && pos == v->start && !c->md->st->scan_ioctls)
-			return 1;
-		if (n < 0 || a.walk_end <= a.start || a.walk_end > a.end) {
-			pr_perror("pid %d: PAGEMAP_SCAN of 0x%llx..0x%llx failed", c->md->pid,
-				  (unsigned long long)a.start, (unsigned long long)a.end);
-			return -1;
-		}
-		c->md->st->scan_ioctls++;
-		for (long i = 0; i < n; i++) {
-			const struct scan_region *r = &c->regions[i];
-
-			uint64_t start = max_t(uint64_t, r->start, pos);
-
-			/* walk_end may lag behind the regions returned; never report a page twice */
-			if (r->end <= pos)
-				continue;
-			if ((start > pos && add_run(c, pos, (start - pos) >> PAGE_SHIFT, false)) ||
-			    add_run(c, start, (r->end - start) >> PAGE_SHIFT, true))
-				return -1;
-			pos = r->end;
-		}
-		a.start = max_t(uint64_t, a.walk_end, pos);
-		if (!c->hold && flush(c, false))
-			return -1;
-	}
-	return pos < v->end ? add_run(c, pos, (v->end - pos) >> PAGE_SHIFT, false) : 0;
-}
-
-/* Runs of @v from /proc/PID/pagemap, PME_CHUNK entries at a time. */
-static int read_vma(struct mem_ctx *c, const struct vma *v)
-{
-	for (uint64_t addr = v->start; addr < v->end;) {
-		size_t nr = min_t(uint64_t, (v->end - addr) >> PAGE_SHIFT, PME_CHUNK);
-		off_t off = (off_t)(addr >> PAGE_SHIFT) * sizeof(uint64_t);
-
-		c->md->st->pagemap_reads++;
-		if (pread(c->pm_fd, c->pme, nr * sizeof(uint64_t), off) != (ssize_t)(nr * sizeof(uint64_t))) {
-			pr_perror("pid %d: can't read pagemap of 0x%llx..0x%llx", c->md->pid,
-				  (unsigned long long)addr, (unsigned long long)v->end);
-			return -1;
-		}
-		if (pme_runs(c->pme, nr, addr, v->type, c->zero_pfn, add_run, c))
-			return -1;
-		addr += (uint64_t)nr << PAGE_SHIFT;
-		if (!c->hold && flush(c, false))
-			return -1;
-	}
 	return 0;
 }
 
@@ -277,75 +358,58 @@ static int flush_unreadable(struct mem_ctx *c, const struct vma *v)
 	return ret;
 }
 
+/*
+ * MD_DEFER_LAZY: the whole VMA is one lazy entry (holes too: the lazy server
+ * tells them apart later), after the entries of everything below it.
+ */
+static int defer_vma(struct mem_ctx *c, const struct vma *v)
+{
+	uint64_t pages = (v->end - v->start) >> PAGE_SHIFT;
+
+	if (flush(c, true))
+		return -1;
+	for (uint64_t addr = v->start, n; pages; addr += n << PAGE_SHIFT, pages -= n) {
+		n = min_t(uint64_t, pages, MEM_ENTRY_MAX);
+		if (c->md->xfer->write_pagemap(c->md->xfer, addr, n, PE_LAZY))
+			return -1;
+		c->md->st->pages_deferred += n;
+	}
+	return 0;
+}
+
 static int dump_vma(struct mem_ctx *c, const struct vma *v)
 {
-	int ret = 1;
+	bool defer = c->md->flags & MD_DEFER_LAZY;
 
-	c->lazy = vma_lazy(v);
+	if (defer && vma_deferred(v))
+		return defer_vma(c, v);
+	/* unreadable lazy VMAs of a deferred dump are written in full, like file pages */
+	c->lazy = vma_lazy(v) && !defer;
 	c->md->st->pages_scanned += (v->end - v->start) >> PAGE_SHIFT;
 	if (!(v->prot & PROT_READ)) {
 		if (flush(c, true))
 			return -1;
 		c->hold = true;
 	}
-	if (c->scan_ok)
-		ret = scan_vma(c, v);
-	if (ret == 1) {
-		c->scan_ok = false;
-		c->zero_pfn = probe_zero_pfn();
-		ret = read_vma(c, v);
-	}
-	if (ret || !c->hold)
-		return ret;
-	return flush_unreadable(c, v);
-}
-
-static int mem_ctx_init(struct mem_ctx *c, struct mem_dump *md)
-{
-	char path[64];
-
-	c->md = md;
-	c->pm_fd = -1;
-	c->scan_ok = !(md->flags & MD_NO_SCAN);
-	if (!md->pipe_size)
-		md->pipe_size = default_pipe_size();
-	c->pp = pp_create(md->pipe_size, 0, (md->flags & MD_RETAIN_LAZY) ? PP_HOLES : 0);
-	c->pme = xmalloc(PME_CHUNK * sizeof(*c->pme));
-	c->regions = xmalloc(SCAN_REGIONS * sizeof(*c->regions));
-	if (!c->pp || !c->pme || !c->regions)
+	if (walk_range(&c->w, v, v->start, v->end))
 		return -1;
-	if (!c->scan_ok)
-		c->zero_pfn = probe_zero_pfn();
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", md->pid);
-	c->pm_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->pm_fd < 0) {
-		pr_perror("pid %d: can't open %s", md->pid, path);
-		return -1;
-	}
-	return 0;
-}
-
-static void mem_ctx_fini(struct mem_ctx *c, bool ok)
-{
-	if (ok && (c->md->flags & MD_RETAIN_LAZY))
-		c->md->pp = c->pp;
-	else
-		pp_destroy(c->pp);
-	if (c->pm_fd >= 0)
-		close(c->pm_fd);
-	free(c->pme);
-	free(c->regions);
+	return c->hold ? flush_unreadable(c, v) : 0;
 }
 
 int mem_dump(struct mem_dump *md)
 {
 	long long t0 = now_ns();
-	struct mem_ctx c = {};
+	struct mem_ctx c = { .md = md };
 	int ret = -1;
 
-	md->pp = NULL;
-	if (mem_ctx_init(&c, md))
+	if (!md->pipe_size)
+		md->pipe_size = mem_pipe_size();
+	c.pp = pp_create(md->pipe_size, 0, 0);
+	if (!c.pp || walk_init(&c.w, md->pid, md->st, md->flags & MD_NO_SCAN))
 		goto out;
+	c.w.cb = add_run;
+	c.w.batch = flush_batch;
+	c.w.arg = &c;
 	for (size_t i = 0; i < md->vmas->nr; i++) {
 		const struct vma *v = &md->vmas->v[i];
 
@@ -355,21 +419,127 @@ int mem_dump(struct mem_dump *md)
 	if (flush(&c, true))
 		goto out;
 	ret = 0;
-	pr_debug("pid %d: %llu of %llu pages dumped (%llu lazy), %llu holes, %llu pipes\n", md->pid,
+	pr_debug("pid %d: %llu of %llu pages dumped, %llu holes, %llu pipes, %llu pages left lazy\n", md->pid,
 		 (unsigned long long)md->st->pages_dumped, (unsigned long long)md->st->pages_scanned,
-		 (unsigned long long)md->st->pages_lazy, (unsigned long long)md->st->pages_holes,
-		 (unsigned long long)md->st->nr_pipes);
+		 (unsigned long long)md->st->pages_holes, (unsigned long long)md->st->nr_pipes,
+		 (unsigned long long)md->st->pages_deferred);
 out:
-	mem_ctx_fini(&c, ret == 0);
+	pp_destroy(c.pp);
+	walk_fini(&c.w);
 	md->st->time_ns += now_ns() - t0;
 	return ret;
 }
 
-/* The real filler: the parasite in the dumped task. */
-struct parasite_filler {
-	struct mem_filler f;
-	struct parasite_ctl *ctl;
+/* ---- deferred lazy memory ---- */
+
+int mem_lazy_ranges(const struct vma_list *vmas, struct iovec **out, size_t *nr)
+{
+	struct iovec *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < vmas->nr; i++) {
+		const struct vma *m = &vmas->v[i];
+
+		if (!vma_deferred(m))
+			continue;
+		if (n && (uintptr_t)v[n - 1].iov_base + v[n - 1].iov_len == m->start) {
+			v[n - 1].iov_len += m->end - m->start;
+			continue;
+		}
+		if (!(n & (n + 1))) {
+			struct iovec *nv = xrealloc(v, (2 * n + 2) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -1;
+			}
+			v = nv;
+		}
+		v[n].iov_base = (void *)(uintptr_t)m->start;
+		v[n++].iov_len = m->end - m->start;
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+struct mem_scan {
+	struct mem_scanner s;
+	const struct vma_list *vmas;
+	size_t vma;		/* the VMA being scanned */
+	uint64_t pos;		/* next address of it to scan */
+	struct pm_walk w;
 };
+
+/* The next deferred VMA from s->vma on (s->vma itself if it has pages left); false at the end. */
+static bool scan_next_vma(struct mem_scan *s)
+{
+	for (; s->vma < s->vmas->nr; s->vma++) {
+		const struct vma *v = &s->vmas->v[s->vma];
+
+		if (!vma_deferred(v) || s->pos >= v->end)
+			continue;
+		s->pos = max_t(uint64_t, s->pos, v->start);
+		return true;
+	}
+	return false;
+}
+
+static int scan_step(struct mem_scanner *ms, uint64_t bytes, mem_run_cb cb, void *arg)
+{
+	struct mem_scan *s = (struct mem_scan *)ms;
+	long long t0 = now_ns();
+	int ret = 0;
+
+	s->w.cb = cb;
+	s->w.arg = arg;
+	while (bytes && scan_next_vma(s)) {
+		const struct vma *v = &s->vmas->v[s->vma];
+		uint64_t end = v->end - s->pos > bytes ? s->pos + ALIGN_DOWN(bytes, PAGE_SIZE) : v->end;
+
+		if (end == s->pos)
+			break;
+		if (walk_range(&s->w, v, s->pos, end)) {
+			ret = -1;
+			break;
+		}
+		s->w.st->pages_scanned += (end - s->pos) >> PAGE_SHIFT;
+		bytes -= end - s->pos;
+		s->pos = end;
+	}
+	s->w.st->time_ns += now_ns() - t0;
+	if (ret)
+		return -1;
+	return scan_next_vma(s) ? 0 : 1;
+}
+
+struct mem_scanner *mem_scanner_open(pid_t pid, const struct vma_list *vmas, struct mem_stats *st, unsigned int flags)
+{
+	struct mem_scan *s = xzalloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->s.step = scan_step;
+	s->vmas = vmas;
+	if (walk_init(&s->w, pid, st, flags & MD_NO_SCAN)) {
+		walk_fini(&s->w);
+		free(s);
+		return NULL;
+	}
+	return &s->s;
+}
+
+void mem_scanner_close(struct mem_scanner *ms)
+{
+	struct mem_scan *s = (struct mem_scan *)ms;
+
+	if (!s)
+		return;
+	walk_fini(&s->w);
+	free(s);
+}
+
+/* ---- the real filler: the parasite in the dumped task ---- */
 
 static int parasite_fill(struct mem_filler *f, size_t pipe_size, const struct iovec *iov, unsigned int nr, int *rfd)
 {
@@ -385,23 +555,24 @@ static int parasite_prot(struct mem_filler *f, uint64_t addr, uint64_t len, unsi
 	return parasite_mprotect(pf->ctl, addr, len, prot);
 }
 
-int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st, struct page_pipe **lazy_pp)
+void parasite_filler_init(struct parasite_filler *pf, struct parasite_ctl *ctl)
 {
-	struct parasite_filler pf = { { parasite_fill, parasite_prot }, ctl };
+	*pf = (struct parasite_filler){ { parasite_fill, parasite_prot }, ctl };
+}
+
+int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
+		     struct mem_stats *st, bool defer_lazy)
+{
+	struct parasite_filler pf;
 	struct mem_dump md = {
 		.pid = pid,
 		.vmas = vmas,
 		.filler = &pf.f,
 		.xfer = xfer,
 		.st = st,
-		.flags = lazy_pp ? MD_RETAIN_LAZY : 0,
+		.flags = defer_lazy ? MD_DEFER_LAZY : 0,
 	};
-	int ret = mem_dump(&md);
 
-	if (lazy_pp)
-		*lazy_pp = md.pp;
-	else
-		pp_destroy(md.pp);
-	return ret;
+	parasite_filler_init(&pf, ctl);
+	return mem_dump(&md);
 }

@@ -275,3 +275,12 @@ bool pp_is_hole(const struct page_pipe *pp, uint64_t addr)
 
 	return j >= 0 && addr < iov_end(&pp->holes.iov[j]);
 }
+
+size_t pp_hole_index(const struct page_pipe *pp, uint64_t addr)
+{
+	long j = iov_search(pp->holes.iov, pp->holes.nr, addr);
+
+	if (j >= 0 && addr < iov_end(&pp->holes.iov[j]))
+		return j;
+	return j + 1;
+}

@@ -273,7 +273,32 @@ again:
 	return ret < 0 && lpi->gone ? 0 : ret;
 }
 
-/* The page source's callback: pages of image pid @pid arrived. */
+/*
+ * Never-present source pages [addr, addr + nr) are no longer outstanding.
+ * Nothing is mapped: a huge sparse mapping must cost neither page tables
+ * nor UFFDIO_ZEROPAGE calls; a later fault there gets a zero page then.
+ */
+static int lp_forget(struct lazy_pid *lpi, uint64_t addr, unsigned int nr, uint64_t *dropped)
+{
+	struct lz_range *v;
+	size_t n;
+	int ret = 0;
+
+	if (rs_collect_src(&lpi->out, addr, addr + (uint64_t)nr * PAGE_SIZE, &v, &n))
+		return -1;
+	for (size_t i = 0; i < n && !ret; i++) {
+		ret = rs_remove(&lpi->out, v[i].start, v[i].end);
+		*dropped += (v[i].end - v[i].start) / PAGE_SIZE;
+	}
+	free(v);
+	return ret;
+}
+
+/*
+ * The page source's callback: pages of image pid @pid arrived. Zeros for
+ * a fault are mapped; zeros nobody waits for (holes in the stream) are
+ * only dropped from the outstanding sets.
+ */
 static int ld_deliver(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, const void *data, bool urgent)
 {
 	struct lazy_daemon *ld = arg;
@@ -282,8 +307,12 @@ static int ld_deliver(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, c
 	for (struct lazy_pid *lpi = ld->pids; lpi; lpi = lpi->next) {
 		if (lpi->gone || lpi->src_pid != pid)
 			continue;
-		if (lp_deliver(lpi, addr, nr, data, &filled))
+		if (!data && !urgent ? lp_forget(lpi, addr, nr, &filled) : lp_deliver(lpi, addr, nr, data, &filled))
 			return -1;
+	}
+	if (!data && !urgent) {
+		ld->st.pages_hole += filled;
+		return 0;
 	}
 	if (!data)
 		ld->st.pages_zero += filled;

@@ -28,11 +28,14 @@
  *                        asked (never 0): the longest prefix of the request
  *                        of one kind (lazy data, or holes).
  *   LZ_PAGES       s->d  pid, addr, nr_pages, payload nr_pages*4096 bytes
- *   LZ_ZERO        s->d  pid, addr, nr_pages: never present, map zero pages
+ *   LZ_ZERO        s->d  pid, addr, nr_pages: never present. As a fault reply:
+ *                        map zero pages; in the stream: no longer outstanding,
+ *                        nothing mapped (a later fault there gets a zero page)
  *   LZ_ERROR       s->d  status = LZ_E*, pid/addr of the request: a clear error;
  *                        after LZ_ECMD or LZ_ELEN the server closes
  *   LZ_STREAM      d->s  (BULK) stream every lazy page not sent yet; the source
- *                        answers LZ_PAGES messages then LZ_STREAM_END
+ *                        answers LZ_PAGES and LZ_ZERO messages covering its
+ *                        whole lazy set (holes included), then LZ_STREAM_END
  *   LZ_STREAM_END  s->d  nothing more to stream
  *   LZ_RESUMED     d->s  commit point: the restored tree runs; the source tree
  *                        never runs again from now on (FAULT or BULK; no reply)

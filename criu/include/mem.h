@@ -3,13 +3,26 @@
  * Task memory -> page-pipes -> page_xfer.
  *
  *   VMAs (anon, private file, shared anon) --PAGEMAP_SCAN or pagemap--> runs
- *   runs --pp_add / pp_add_hole--> page_pipe (buffers of <= pipe_size bytes)
+ *   runs --pp_add--> page_pipe (buffers of <= pipe_size bytes)
  *   each full buffer --filler (parasite vmsplice)--> pipe --page_xfer--> sink
  *
- * A plain dump writes and closes every pipe as soon as it is filled, so only
- * one pipe exists at a time. With MD_RETAIN_LAZY the PPB_LAZY buffers keep
- * their pipes (their pagemap entries say PE_LAZY, no data is written) and
- * the page_pipe is handed back for serving them.
+ * Only one pipe exists at a time: each is written and closed once filled.
+ *
+ * MD_DEFER_LAZY (dump --lazy-pages) keeps the frozen time independent of
+ * memory size: readable private anonymous VMAs (the lazy set) are neither
+ * scanned nor drained while the images are written; each gets one PE_LAZY
+ * pagemap entry covering the whole VMA, holes included:
+ *
+ *   maps:     [ file 0x400000 ][ anon rw 0x10000000 .. 0x50000000 ][ anon --- ]
+ *   pagemap:  PE_PRESENT runs   PE_LAZY 0x10000000 +0x40000 pages   PE_PRESENT
+ *                                                                   (unreadable:
+ *   written:  their pages       nothing                             written)
+ *
+ * After the images are out, lazy_serve() walks the lazy set with a
+ * mem_scanner (PAGEMAP_SCAN again, step by step, finding present runs and
+ * holes) and drains it through the still-infected parasite (the filler):
+ * see lazy-server.h. Unreadable lazy VMAs are dumped in full instead: the
+ * lazy server reads pages with process_vm_readv, which needs PROT_READ.
  */
 #ifndef CR_MEM_H
 #define CR_MEM_H
@@ -30,7 +43,7 @@ struct parasite_ctl;
 struct mem_stats {
 	uint64_t pages_scanned;	/* pages of the VMAs whose memory is dumped */
 	uint64_t pages_dumped;	/* pages put into pipes (written or retained) */
-	uint64_t pages_lazy;	/* of those, retained in PPB_LAZY pipes */
+	uint64_t pages_deferred; /* MD_DEFER_LAZY: pages of lazy VMAs left in the task */
 	uint64_t pages_holes;	/* never-present pages: restore leaves them unpopulated */
 	uint64_t bytes;		/* page data written to the page_xfer */
 	uint64_t nr_pipes;	/* pipes filled */
@@ -49,8 +62,11 @@ struct mem_filler {
 	int (*mprotect)(struct mem_filler *f, uint64_t addr, uint64_t len, unsigned int prot);
 };
 
-#define MD_RETAIN_LAZY 0x1 /* keep PPB_LAZY pipes in md->pp; their entries get PE_LAZY only */
-#define MD_NO_SCAN     0x2 /* read /proc/PID/pagemap even where PAGEMAP_SCAN works */
+#define MD_DEFER_LAZY 0x1 /* vma_deferred() VMAs: one PE_LAZY entry each, memory left in the task */
+#define MD_NO_SCAN    0x2 /* read /proc/PID/pagemap even where PAGEMAP_SCAN works */
+
+/* A deferred VMA's entry is split at this many pages (pagemap nr_pages is 32 bits). */
+#define MEM_ENTRY_MAX (1ULL << 30)
 
 struct mem_dump {
 	pid_t pid;
@@ -59,26 +75,31 @@ struct mem_dump {
 	struct page_xfer *xfer;
 	struct mem_stats *st;
 	unsigned int flags;		/* MD_* */
-	size_t pipe_size;		/* bytes per pipe; 0: min(1 MiB, pipe-max-size) */
-	struct page_pipe *pp;		/* out with MD_RETAIN_LAZY: lazy pipes and holes; pp_destroy() it */
+	size_t pipe_size;		/* bytes per pipe; 0: mem_pipe_size() */
 };
 
 /* The general loop; 0 / -1 (logged). The xfer is neither closed nor aborted. */
 int mem_dump(struct mem_dump *md);
 
-/* Plain dump of one task's memory through its parasite: every page is written to @xfer. */
-/*
- * Dump one task's memory through its parasite into @xfer. With @lazy_pp, pages
- * of private anonymous memory stay in their pipes (PE_LAZY entries, no data
- * written) and the page_pipe holding them is returned there; otherwise
- * everything is written.
- */
+/* Dump one task's memory through its parasite into @xfer; @defer_lazy: MD_DEFER_LAZY. */
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st, struct page_pipe **lazy_pp);
+		     struct mem_stats *st, bool defer_lazy);
+
+/* The filler that has the parasite of @ctl vmsplice the task's pages. */
+struct parasite_filler {
+	struct mem_filler f;
+	struct parasite_ctl *ctl;
+};
+void parasite_filler_init(struct parasite_filler *pf, struct parasite_ctl *ctl);
+
+/* Bytes per pipe: what the kernel grants without CAP_SYS_RESOURCE (pipe-max-size), at most 1 MiB. */
+size_t mem_pipe_size(void);
 
 /* Does memory of this VMA go to the images at all, and may it be served lazily? */
 bool vma_dumpable(const struct vma *v);
 bool vma_lazy(const struct vma *v);
+/* Lazy, and left in the task by MD_DEFER_LAZY (readable: lazy_serve reads it with process_vm_readv). */
+bool vma_deferred(const struct vma *v);
 
 /* /proc/PID/pagemap entries (Documentation/admin-guide/mm/pagemap.rst). */
 #define PME_PRESENT  (1ULL << 63)
@@ -99,5 +120,22 @@ typedef int (*mem_run_cb)(void *arg, uint64_t vaddr, uint64_t nr_pages, bool dum
 /* Pure: split @nr entries for pages from @vaddr into runs; stops at the first callback error. */
 int pme_runs(const uint64_t *pme, size_t nr, uint64_t vaddr, enum vma_type type, uint64_t zero_pfn, mem_run_cb cb,
 	     void *arg);
+
+/* The lazy set of a MD_DEFER_LAZY dump: deferred VMAs, neighbours merged; *out malloc'ed. 0 / -1. */
+int mem_lazy_ranges(const struct vma_list *vmas, struct iovec **out, size_t *nr);
+
+/*
+ * Scans the deferred VMAs in address order, a few at a time: step() reports
+ * the runs (present pages, holes) of about the next @bytes of them to @cb
+ * and returns 1 once all are reported, 0 when there is more, -1 on failure
+ * (logged). Not thread-safe; the task must stay frozen.
+ */
+struct mem_scanner {
+	int (*step)(struct mem_scanner *s, uint64_t bytes, mem_run_cb cb, void *arg);
+};
+
+/* @vmas must outlive it; @flags: MD_NO_SCAN. NULL on failure (logged). */
+struct mem_scanner *mem_scanner_open(pid_t pid, const struct vma_list *vmas, struct mem_stats *st, unsigned int flags);
+void mem_scanner_close(struct mem_scanner *s);
 
 #endif

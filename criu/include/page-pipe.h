@@ -3,7 +3,8 @@
  * Page-pipes: which pages of a task sit in which pipe, and where inside it.
  * Pure bookkeeping: this module never reads memory; mem.c plans runs here,
  * has the parasite vmsplice each buffer's iovecs into a pipe, and hands the
- * pipe to a page_xfer (or keeps it, for lazy pages).
+ * pipe to a page_xfer; lazy-server.c plans deferred lazy memory here too,
+ * keeps filled pipes until it streamed them, and reads the holes.
  *
  *   pages   0x10000 ...................... 0x1c000      0x40000 .. 0x43000
  *   (# dumped, . hole)
@@ -33,6 +34,7 @@
 /* ppb->flags */
 #define PPB_LAZY   0x1	/* pages that may be served on demand */
 #define PPB_SEALED 0x2	/* no more appends (filled, or closed by pp_seal) */
+#define PPB_BUSY   0x4	/* lazy server: a thread fills it or serves it from memory now */
 
 /* pp_create() flags */
 #define PP_HOLES 0x1	/* record holes (the lazy daemon needs them) */
@@ -48,6 +50,7 @@ struct ppb {
 	size_t len;		/* bytes held = sum of iov lengths */
 	size_t cap;		/* capacity of the pipe in bytes */
 	uint64_t start, end;	/* [start, end): first and past-last address held */
+	size_t out;		/* lazy server: bytes of it streamed so far (from the pipe or memory) */
 };
 
 /* A sorted list of merged page ranges (holes). */
@@ -98,6 +101,8 @@ void ppb_close(struct ppb *ppb);
 struct ppb *pp_find(const struct page_pipe *pp, uint64_t addr, size_t *off);
 /* True if @addr is inside a recorded hole. */
 bool pp_is_hole(const struct page_pipe *pp, uint64_t addr);
+/* Index of the first recorded hole ending above @addr (pp->holes.nr if none). */
+size_t pp_hole_index(const struct page_pipe *pp, uint64_t addr);
 
 #define pp_for_each_ppb(pp, i, b) for ((i) = 0; (i) < (pp)->nr && ((b) = (pp)->ppbs[i], 1); (i)++)
 

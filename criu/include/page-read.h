@@ -9,8 +9,10 @@
  *           stream of every lazy page (asynchronous: replies are read when
  *           the source's sockets are readable, in bounded steps)
  *
- * Pages reach the caller only through the deliver callback; data == NULL
- * means "map zero pages", urgent says whether a fault asked for them. A pagemap-PID.img is
+ * Pages reach the caller only through the deliver callback; urgent says
+ * whether a fault asked for them; data == NULL means never-present pages:
+ * urgent ones get zero pages, the others (holes in the stream) are only
+ * dropped from the outstanding set. A pagemap-PID.img is
  *
  *   head {pages_id, nr_pages} | entry {vaddr, nr_pages, flags} ... (address order)
  *

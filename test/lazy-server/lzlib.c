@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers of the lazy-server tests: see lzlib.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -75,48 +76,94 @@ static int plan(struct target *t)
 		if (hole ? pp_add_hole(pp, base + i * PAGE_SIZE, j - i) :
 			   pp_add(pp, base + i * PAGE_SIZE, j - i, true))
 			return -1;
-		if (!hole)
-			t->lazy_pages += j - i;
 		i = j;
 	}
 	return 0;
 }
 
-/* The parasite's job: vmsplice each lazy buffer's iovecs into its own pipe. */
+/* The parasite's job: vmsplice @iov (our copy, same addresses) into a new pipe. */
+static int splice_iovs(size_t pipe_size, const struct iovec *iov, unsigned int nr, int *rfd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	if (fcntl(p[1], F_SETPIPE_SZ, pipe_size) < (int)pipe_size) {
+		perror("F_SETPIPE_SZ");
+		goto err;
+	}
+	for (unsigned int k = 0; k < nr; k++) {
+		struct iovec v = iov[k];
+
+		while (v.iov_len) {
+			ssize_t n = vmsplice(p[1], &v, 1, 0);
+
+			if (n <= 0) {
+				perror("vmsplice");
+				goto err;
+			}
+			v.iov_base = (char *)v.iov_base + n;
+			v.iov_len -= n;
+		}
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return 0;
+err:
+	close(p[0]);
+	close(p[1]);
+	return -1;
+}
+
 static int fill_pipes(struct target *t)
 {
 	struct page_pipe *pp = t->src.pp;
 
 	for (size_t j = 0; j < pp->nr; j++) {
 		struct ppb *b = pp->ppbs[j];
-		int p[2];
+		int fd;
 
 		if (!(b->flags & PPB_LAZY))
 			continue;
-		if (pipe2(p, O_CLOEXEC))
+		if (splice_iovs(b->cap, b->iov, b->nr_iov, &fd))
 			return -1;
-		if (fcntl(p[1], F_SETPIPE_SZ, b->cap) < (int)b->cap) {
-			perror("F_SETPIPE_SZ");
-			return -1;
-		}
-		for (unsigned int k = 0; k < b->nr_iov; k++) {
-			struct iovec v = b->iov[k];
-
-			while (v.iov_len) {
-				ssize_t n = vmsplice(p[1], &v, 1, 0);
-
-				if (n <= 0) {
-					perror("vmsplice");
-					return -1;
-				}
-				v.iov_base = (char *)v.iov_base + n;
-				v.iov_len -= n;
-			}
-		}
-		close(p[1]);
-		ppb_set_fd(b, p[0]);
+		ppb_set_fd(b, fd);
 	}
 	return 0;
+}
+
+static int fake_fill(struct mem_filler *f, size_t pipe_size, const struct iovec *iov, unsigned int nr, int *rfd)
+{
+	struct target *t = (struct target *)((char *)f - offsetof(struct target, filler));
+
+	if (++t->fills == (unsigned int)t->fail_fill_at)
+		return -1;
+	return splice_iovs(pipe_size, iov, nr, rfd);
+}
+
+/* Runs of the lazy part, about @bytes worth per step, as mem_scanner reports them. */
+static int fake_scan(struct mem_scanner *sc, uint64_t bytes, mem_run_cb cb, void *arg)
+{
+	struct target *t = (struct target *)((char *)sc - offsetof(struct target, scanner));
+	size_t end = min_t(size_t, t->nr_pages, t->scan_pos + max_t(uint64_t, bytes / PAGE_SIZE, 1));
+
+	while (t->scan_pos < end) {
+		size_t i = t->scan_pos, j = i;
+		bool hole = target_hole(t, i);
+
+		while (j < end && target_hole(t, j) == hole)
+			j++;
+		if (cb(arg, (uintptr_t)t->base + i * PAGE_SIZE, j - i, !hole))
+			return -1;
+		t->scan_pos = j;
+	}
+	return t->scan_pos == t->nr_pages ? 1 : 0;
+}
+
+static void count_lazy(struct target *t)
+{
+	for (size_t i = 0; i < t->nr_pages; i++)
+		t->lazy_pages += target_lazy(t, i);
 }
 
 static int freeze(pid_t pid)
@@ -134,16 +181,19 @@ static int freeze(pid_t pid)
 	return 0;
 }
 
-int target_start(struct target *t, size_t nr_pages, size_t nr_plain, unsigned int hole_every, size_t pipe_size)
+int target_start_flags(struct target *t, size_t nr_pages, size_t nr_plain, unsigned int hole_every,
+		       size_t pipe_size, unsigned int flags)
 {
 	memset(t, 0, sizeof(*t));
 	t->nr_pages = nr_pages;
 	t->nr_plain = nr_plain;
 	t->hole_every = hole_every;
+	t->deferred = flags & T_DEFER;
 	t->base = mmap(NULL, nr_pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->base == MAP_FAILED)
 		return -1;
 	fill(t);
+	count_lazy(t);
 	t->pid = fork();
 	if (t->pid < 0)
 		return -1;
@@ -151,11 +201,27 @@ int target_start(struct target *t, size_t nr_pages, size_t nr_plain, unsigned in
 		for (;;)
 			pause();
 	}
+	t->lazy = (struct iovec){ t->base + nr_plain * PAGE_SIZE, (nr_pages - nr_plain) * PAGE_SIZE };
 	t->src.pid = t->pid;
+	t->src.lazy = &t->lazy;
+	t->src.nr_lazy = nr_pages > nr_plain;
 	t->src.pp = pp_create(pipe_size, 0, PP_HOLES);
-	if (!t->src.pp || freeze(t->pid) || plan(t) || fill_pipes(t))
+	if (!t->src.pp || freeze(t->pid))
 		return -1;
-	return 0;
+	if (t->deferred) {
+		t->scan_pos = nr_plain;
+		t->scanner.step = fake_scan;
+		t->filler.fill = fake_fill;
+		t->src.scan = &t->scanner;
+		t->src.filler = &t->filler;
+		return 0;
+	}
+	return plan(t) || fill_pipes(t) ? -1 : 0;
+}
+
+int target_start(struct target *t, size_t nr_pages, size_t nr_plain, unsigned int hole_every, size_t pipe_size)
+{
+	return target_start_flags(t, nr_pages, nr_plain, hole_every, pipe_size, 0);
 }
 
 void target_stop(struct target *t)

@@ -8,6 +8,10 @@
  *                 the same addresses; vmsplice the test's own copy into pipes
  *                 (the parasite's job in criu) -> struct lazy_src
  *                 ---fork---> fake daemon: checks pages against pattern(addr)
+ *
+ * T_DEFER builds the source as a --lazy-pages dump does: nothing planned,
+ * a scanner that reports the region's runs a few pages per step, and a
+ * filler that vmsplices the test's own copy (lazy_serve drains it).
  */
 #ifndef LZTEST_LIB_H
 #define LZTEST_LIB_H
@@ -18,6 +22,7 @@
 
 #include "lazy-proto.h"
 #include "lazy-server.h"
+#include "mem.h"
 
 #define T_CHECK(cond)                                                                          \
 	do {                                                                                   \
@@ -35,16 +40,27 @@ struct target {
 	unsigned int hole_every;	/* page i is a hole if i % hole_every == hole_every - 1; 0: none */
 	pid_t pid;		/* the frozen target */
 	struct lazy_src src;
+	struct iovec lazy;	/* src.lazy: the region past the plain pages */
 	uint64_t lazy_pages;
+	bool deferred;		/* T_DEFER */
+	struct mem_scanner scanner;
+	size_t scan_pos;	/* next page the scanner reports */
+	struct mem_filler filler;
+	unsigned int fills;
+	int fail_fill_at;	/* the filler fails on this fill (1-based); 0: never */
 };
+
+#define T_DEFER 0x1
 
 uint64_t pattern(uint64_t addr);
 bool page_ok(const void *buf, uint64_t addr);
 bool target_hole(const struct target *t, size_t i);
 bool target_lazy(const struct target *t, size_t i);
 
-/* Map, fill, fork, freeze, build the page pipe; 0 / -1. */
+/* Map, fill, fork, freeze, build the page pipe (and fill it unless T_DEFER); 0 / -1. */
 int target_start(struct target *t, size_t nr_pages, size_t nr_plain, unsigned int hole_every, size_t pipe_size);
+int target_start_flags(struct target *t, size_t nr_pages, size_t nr_plain, unsigned int hole_every,
+		       size_t pipe_size, unsigned int flags);
 void target_stop(struct target *t);
 
 int free_port(void);

@@ -74,7 +74,18 @@ static uint64_t page_addr(const struct target *t, size_t i)
 	return (uintptr_t)t->base + i * PAGE_SIZE;
 }
 
-/* Ask for @nr pages at page @i; check the answer is a prefix of the right kind. */
+static bool page_zero(const char *p)
+{
+	for (size_t k = 0; k < PAGE_SIZE; k++)
+		if (p[k])
+			return false;
+	return true;
+}
+
+/*
+ * Ask for @nr pages at page @i; check the answer is a prefix of the right
+ * kind. A deferred source may not know a hole yet: zeros as PAGES are right.
+ */
 static int check_fault(struct target *t, int sk, char *buf, size_t i, uint32_t nr)
 {
 	struct lz_hdr h;
@@ -84,15 +95,20 @@ static int check_fault(struct target *t, int sk, char *buf, size_t i, uint32_t n
 	if (h.addr != page_addr(t, i) || !h.nr_pages || h.nr_pages > nr)
 		return -1;
 	for (uint32_t k = 0; k < h.nr_pages; k++) {
-		if (h.cmd == LZ_PAGES && (!target_lazy(t, i + k) || !page_ok(buf + k * PAGE_SIZE, h.addr + k * PAGE_SIZE)))
+		const char *p = buf + k * PAGE_SIZE;
+		bool hole = target_hole(t, i + k);
+
+		if (h.cmd == LZ_PAGES && hole && !(t->deferred && page_zero(p)))
 			return -1;
-		if (h.cmd == LZ_ZERO && !target_hole(t, i + k))
+		if (h.cmd == LZ_PAGES && !hole && (!target_lazy(t, i + k) || !page_ok(p, h.addr + k * PAGE_SIZE)))
+			return -1;
+		if (h.cmd == LZ_ZERO && !hole)
 			return -1;
 	}
 	if (h.cmd != LZ_PAGES && h.cmd != LZ_ZERO)
 		return -1;
-	/* A shorter answer stops where the kind of page changes. */
-	if (h.nr_pages < nr && i + h.nr_pages < t->nr_pages &&
+	/* A shorter answer stops where the kind of page changes (or a known hole starts). */
+	if (h.nr_pages < nr && i + h.nr_pages < t->nr_pages && !t->deferred &&
 	    target_lazy(t, i + h.nr_pages) == (h.cmd == LZ_PAGES))
 		return -1;
 	return 0;
@@ -108,7 +124,11 @@ static int expect_err(struct target *t, int sk, uint32_t pid, uint64_t addr, uin
 	return h.cmd == LZ_ERROR && h.status == (uint32_t)err && h.addr == addr ? 0 : -1;
 }
 
-/* Read the stream until STREAM_END (or @max messages); mark pages received. */
+/*
+ * Read the stream until STREAM_END (or @max messages); got[i]: 1 for a
+ * page received, 2 for a hole; *pages counts pages with data. A page twice
+ * fails.
+ */
 static int read_stream(struct target *t, int sk, char *buf, unsigned char *got, long max, uint64_t *pages)
 {
 	struct lz_hdr h;
@@ -118,18 +138,31 @@ static int read_stream(struct target *t, int sk, char *buf, unsigned char *got, 
 			return -1;
 		if (h.cmd == LZ_STREAM_END)
 			return 0;
-		if (h.cmd != LZ_PAGES || h.pid != (uint32_t)t->pid)
+		if ((h.cmd != LZ_PAGES && h.cmd != LZ_ZERO) || h.pid != (uint32_t)t->pid)
 			return -1;
 		for (uint32_t k = 0; k < h.nr_pages; k++) {
 			size_t i = (h.addr - (uintptr_t)t->base) / PAGE_SIZE + k;
 
-			if (i >= t->nr_pages || !target_lazy(t, i) || !page_ok(buf + k * PAGE_SIZE, page_addr(t, i)))
+			if (i >= t->nr_pages || got[i])
 				return -1;
-			got[i] = 1;
+			if (h.cmd == LZ_ZERO ? !target_hole(t, i) :
+					       !target_lazy(t, i) || !page_ok(buf + k * PAGE_SIZE, page_addr(t, i)))
+				return -1;
+			got[i] = h.cmd == LZ_ZERO ? 2 : 1;
 		}
-		*pages += h.nr_pages;
+		if (h.cmd == LZ_PAGES)
+			*pages += h.nr_pages;
 	}
 	return 1;
+}
+
+/* Every page of the lazy set came exactly once, with the right kind. */
+static int all_got(const struct target *t, const unsigned char *got)
+{
+	for (size_t i = 0; i < t->nr_pages; i++)
+		if (got[i] != (target_lazy(t, i) ? 1 : target_hole(t, i) ? 2 : 0))
+			return -1;
+	return 0;
 }
 
 static int finish(int sk)
@@ -183,8 +216,7 @@ static int full_client(struct target *t, int port)
 	T_CHECK(!random_faults(t, fsk, buf, 10));	/* still served after errors */
 	T_CHECK(!d_send(bsk, LZ_STREAM, 0, 0, 0));
 	T_CHECK(read_stream(t, bsk, buf, got, -1, &pages) == 0 && pages == t->lazy_pages);
-	for (size_t i = 0; i < t->nr_pages; i++)
-		T_CHECK(got[i] == target_lazy(t, i));
+	T_CHECK(!all_got(t, got));
 	T_CHECK(!d_send(bsk, LZ_STREAM, 0, 0, 0));	/* nothing left: just the end */
 	T_CHECK(read_stream(t, bsk, buf, got, -1, &pages) == 0 && pages == t->lazy_pages);
 	T_CHECK(!finish(fsk));
@@ -443,6 +475,112 @@ out:
 	return ret;
 }
 
+/* A source left as --lazy-pages dumps it: faults before the drain, then RESUMED, the stream, faults again. */
+static int deferred_client(struct target *t, int port)
+{
+	char *buf = malloc(LZ_MAX_PAGES * PAGE_SIZE);
+	unsigned char *got = calloc(t->nr_pages, 1);
+	int st1 = -1, st2 = -1, fsk, bsk, ret = -1;
+	uint64_t pages = 0;
+	struct lz_hdr h;
+
+	fsk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st1);
+	bsk = d_connect(port, LZ_VERSION, LZ_ROLE_BULK, t->pid, &st2);
+	T_CHECK(buf && got && fsk >= 0 && bsk >= 0 && !st1 && !st2);
+	T_CHECK(!random_faults(t, fsk, buf, 50));	/* nothing scanned yet */
+	T_CHECK(!check_fault(t, fsk, buf, first_hole(t), 4));
+	T_CHECK(!expect_err(t, fsk, t->pid, page_addr(t, 1), 1, LZ_ENOTLAZY));
+	T_CHECK(!d_send(fsk, LZ_RESUMED, 0, 0, 0) && !d_send(bsk, LZ_STREAM, 0, 0, 0));
+	T_CHECK(read_stream(t, bsk, buf, got, -1, &pages) == 0 && pages == t->lazy_pages);
+	T_CHECK(!all_got(t, got));
+	T_CHECK(!random_faults(t, fsk, buf, 50));	/* still served from the task */
+	T_CHECK(!d_send(fsk, LZ_REQ_PAGES, t->pid, page_addr(t, first_hole(t)), 4));
+	T_CHECK(!d_recv(fsk, &h, buf, LZ_MAX_PAGES * PAGE_SIZE) && h.cmd == LZ_ZERO && h.nr_pages == 1);
+	T_CHECK(!finish(fsk));
+	ret = 0;
+out:
+	free(buf);
+	free(got);
+	return ret;
+}
+
+static uint64_t count_holes(const struct target *t)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < t->nr_pages; i++)
+		n += target_hole(t, i);
+	return n;
+}
+
+static int pipes_closed(const struct target *t)
+{
+	for (size_t j = 0; j < t->src.pp->nr; j++)
+		if (t->src.pp->ppbs[j]->fd >= 0)
+			return -1;
+	return 0;
+}
+
+/* A deferred source with a pipe budget of @max_pipes whose filler fails at fill @fail_at (0: never). */
+static int deferred_run(struct target *t, struct serve_run *r, const char *max_pipes, int fail_at)
+{
+	int ret;
+
+	if (target_start_flags(t, NR_PAGES, NR_PLAIN, HOLE_EVERY, 64 << 10, T_DEFER))
+		return -1;
+	t->fail_fill_at = fail_at;
+	setenv("CRIU_LAZY_MAX_PIPES", max_pipes, 1);
+	ret = serve_with(t, 0, deferred_client, r);
+	unsetenv("CRIU_LAZY_MAX_PIPES");
+	if (ret || r->result != LAZY_DONE || !client_ok(r))
+		return -1;
+	if (r->st.stream_pages != t->lazy_pages || r->st.hole_pages != count_holes(t) || pipes_closed(t))
+		return -1;
+	return r->st.scanned_ns && r->st.drain_start_ns >= r->st.listen_ns ? 0 : -1;
+}
+
+static int test_deferred(void)
+{
+	struct target t;
+	struct serve_run r;
+	int ret = -1;
+
+	T_CHECK(!deferred_run(&t, &r, "4", 0));
+	T_CHECK(r.st.pipes >= 1 && r.st.max_open <= 4 && r.st.pipes == t.fills);
+	ret = 0;
+out:
+	target_stop(&t);
+	return ret;
+}
+
+static int test_deferred_no_pipes(void)
+{
+	struct target t;
+	struct serve_run r;
+	int ret = -1;
+
+	T_CHECK(!deferred_run(&t, &r, "0", 0));
+	T_CHECK(r.st.pipes == 0 && t.fills == 0 && r.st.mem_pages == t.lazy_pages);
+	ret = 0;
+out:
+	target_stop(&t);
+	return ret;
+}
+
+static int test_deferred_fill_fails(void)
+{
+	struct target t;
+	struct serve_run r;
+	int ret = -1;
+
+	T_CHECK(!deferred_run(&t, &r, "1000", 2));
+	T_CHECK(r.st.pipes == 1 && t.fills == 2 && r.st.mem_pages > 0);
+	ret = 0;
+out:
+	target_stop(&t);
+	return ret;
+}
+
 static const struct lz_case cases[] = {
 	{ "lazy/faults, errors, stream, done", test_full },
 	{ "lazy/drop before the commit point aborts", test_drop_before_commit },
@@ -450,6 +588,9 @@ static const struct lz_case cases[] = {
 	{ "lazy/bad commands answered and abort", test_bad_commands },
 	{ "lazy/reconnect after the commit point", test_reconnect },
 	{ "lazy/daemon lost after the commit point", test_lost_after_commit },
+	{ "lazy/deferred: drained after the commit point, 4 pipes at most", test_deferred },
+	{ "lazy/deferred: no pipe budget, all from memory", test_deferred_no_pipes },
+	{ "lazy/deferred: the filler fails, the rest from memory", test_deferred_fill_fails },
 	{ "push/two pids written as images", test_push },
 	{ "push/dropped mid-image", test_push_drop },
 	{ "push/wrong role refused", test_push_role },

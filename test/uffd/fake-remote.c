@@ -4,9 +4,11 @@
  *
  *   fake-remote MODE IMGDIR DAEMON [PAGES]     MODE: faults | stream | bench
  *
- *   source: a frozen target with patterned memory and its lazy page pipes
- *           (test/lazy-server/lzlib.c), served by lazy_serve() on 127.0.0.1
- *   images: inventory, mm, pagemap (PE_LAZY only: the data stays on the source)
+ *   source: a frozen target with patterned memory, drained and served by
+ *           lazy_serve() on 127.0.0.1 as after dump --lazy-pages
+ *           (test/lazy-server/lzlib.c, T_DEFER)
+ *   images: inventory, mm, pagemap (one PE_LAZY entry for the VMA, holes
+ *           included: the source streams them as ZERO)
  *   daemon: DAEMON lazy-pages --page-server ... (the binary under test)
  *   "restored" task: a child that maps a fresh region at the same address,
  *           registers a uffd, hands it off as the target's pid, reads and
@@ -59,34 +61,23 @@ static int write_one(int dfd, enum img_type type, unsigned long id, const void *
 	return ret;
 }
 
+/* As dump --lazy-pages writes it: one PE_LAZY entry for the whole VMA, holes included. */
 static int write_pagemap(struct remote_test *rt, int dfd)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 	struct cr_img *img = img_open(dfd, IMG_PAGEMAP, O_WRONLY, rt->t.pid);
-	size_t i = 0, n = rt->t.nr_pages;
+	int ret;
 
 	if (!img)
 		return -1;
 	head.pages_id = rt->t.pid;
-	if (pb_write_one(img, &head))
-		return -1;
-	while (i < n) {
-		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
-		size_t j = i;
-
-		while (j < n && target_lazy(&rt->t, j) == target_lazy(&rt->t, i))
-			j++;
-		if (target_lazy(&rt->t, i)) {
-			pe.vaddr = (uintptr_t)rt->t.base + i * PAGE_SIZE;
-			pe.nr_pages = j - i;
-			pe.flags = PAGEMAP_FLAGS__PE_LAZY;
-			if (pb_write_one(img, &pe))
-				return -1;
-		}
-		i = j;
-	}
+	pe.vaddr = (uintptr_t)rt->t.base;
+	pe.nr_pages = rt->t.nr_pages;
+	pe.flags = PAGEMAP_FLAGS__PE_LAZY;
+	ret = pb_write_one(img, &head) || pb_write_one(img, &pe) ? -1 : 0;
 	img_close(img);
-	return 0;
+	return ret;
 }
 
 static int write_images(struct remote_test *rt)
@@ -279,7 +270,8 @@ int main(int argc, char **argv)
 	rt.daemon = argv[3];
 	snprintf(rt.sock, sizeof(rt.sock), "%s/lazy.sock", rt.dir);
 	snprintf(rt.log, sizeof(rt.log), "%s/lazy.log", rt.dir);
-	if (target_start(&rt.t, argc > 4 ? strtoul(argv[4], NULL, 0) : 4096, 0, 7, 1 << 20) || write_images(&rt))
+	if (target_start_flags(&rt.t, argc > 4 ? strtoul(argv[4], NULL, 0) : 4096, 0, 7, 1 << 20, T_DEFER) ||
+	    write_images(&rt))
 		fail("source setup");
 	rt.port = free_port();
 	src = start_source(&rt);

@@ -66,6 +66,10 @@ static int test_vma_kinds(void)
 		struct vma v = { .type = t[i].t };
 
 		UT_CHECK(vma_dumpable(&v) == t[i].dump && vma_lazy(&v) == t[i].lazy);
+		v.prot = PROT_READ;
+		UT_CHECK(vma_deferred(&v) == t[i].lazy);
+		v.prot = PROT_WRITE; /* unreadable for process_vm_readv: dumped in full */
+		UT_CHECK(!vma_deferred(&v));
 	}
 	return 0;
 }
@@ -282,7 +286,7 @@ static void env_teardown(struct self_env *e)
 }
 
 /* Pagemap entries expand to exactly e->exp; PE_PRESENT data equals our memory. */
-static int check_entries(struct self_env *e, struct cr_img *img, const char *pages, size_t pages_len, bool retain)
+static int check_entries(struct self_env *e, struct cr_img *img, const char *pages, size_t pages_len)
 {
 	PagemapEntry *pe;
 	size_t k = 0, off = 0;
@@ -293,8 +297,6 @@ static int check_entries(struct self_env *e, struct cr_img *img, const char *pag
 			uint64_t addr = pe->vaddr + ((uint64_t)i << PAGE_SHIFT);
 			unsigned int flags = e->exp[k].flags;
 
-			if (retain && (flags & PE_LAZY))
-				flags = PE_LAZY;
 			UT_CHECK_GOTO(k < e->nexp && e->exp[k].addr == addr && pe->flags == flags, bad);
 			if (!(flags & PE_PRESENT))
 				continue;
@@ -311,7 +313,7 @@ bad:
 	return -1;
 }
 
-static int check_images(struct self_env *e, bool retain)
+static int check_images(struct self_env *e)
 {
 	char name[64], *pages = NULL;
 	struct cr_img *img = NULL;
@@ -325,7 +327,7 @@ static int check_images(struct self_env *e, bool retain)
 	UT_CHECK_GOTO(pages && img, out);
 	UT_CHECK_GOTO(!pb_read_one_req(img, (void **)&h, &pagemap_head__descriptor), out);
 	UT_CHECK_GOTO(h->pages_id == (uint32_t)getpid() && h->nr_pages * PAGE_SIZE == len, out);
-	UT_CHECK_GOTO(!check_entries(e, img, pages, len, retain), out);
+	UT_CHECK_GOTO(!check_entries(e, img, pages, len), out);
 	ret = 0;
 out:
 	pb_free(h);
@@ -353,15 +355,6 @@ static int run_dump(struct self_env *e, struct self_filler *sf, struct mem_dump 
 	return x->close(x);
 }
 
-static uint64_t count_lazy(const struct self_env *e)
-{
-	uint64_t n = 0;
-
-	for (size_t k = 0; k < e->nexp; k++)
-		n += !!(e->exp[k].flags & PE_LAZY);
-	return n;
-}
-
 static int plain_dump(unsigned int flags)
 {
 	struct self_filler sf;
@@ -373,8 +366,8 @@ static int plain_dump(unsigned int flags)
 	if (env_setup(&e))
 		goto out;
 	UT_CHECK_GOTO(!run_dump(&e, &sf, &md, &st, flags), out);
-	UT_CHECK_GOTO(md.pp == NULL && sf.mprotects == 2 && sf.last_prot == PROT_NONE, out);
-	UT_CHECK_GOTO(st.pages_dumped == e.nexp && st.bytes == e.nexp * PAGE_SIZE && st.pages_lazy == 0, out);
+	UT_CHECK_GOTO(sf.mprotects == 2 && sf.last_prot == PROT_NONE, out);
+	UT_CHECK_GOTO(st.pages_dumped == e.nexp && st.bytes == e.nexp * PAGE_SIZE && st.pages_deferred == 0, out);
 	UT_CHECK_GOTO(st.pages_scanned == 32 + 8 + 8 + 4 && st.pages_holes == st.pages_scanned - e.nexp, out);
 	UT_CHECK_GOTO(st.nr_pipes == sf.fills && st.nr_pipes >= e.nexp / 4, out);
 	if (flags & MD_NO_SCAN)
@@ -382,7 +375,7 @@ static int plain_dump(unsigned int flags)
 	else
 		UT_CHECK_GOTO(st.scan_ioctls >= 4 && st.pagemap_reads == 0, out);
 	UT_CHECK_GOTO(!mprotect(e.area[1], 8 * PAGE_SIZE, PROT_READ), out);
-	UT_CHECK_GOTO(!check_images(&e, false), out);
+	UT_CHECK_GOTO(!check_images(&e), out);
 	ret = 0;
 out:
 	env_teardown(&e);
@@ -399,60 +392,111 @@ static int test_plain_pagemap(void)
 	return plain_dump(MD_NO_SCAN);
 }
 
-/* Every retained lazy pipe holds exactly its iovecs' bytes, equal to our memory. */
-static int check_lazy_pipes(const struct self_env *e, const struct page_pipe *pp)
+/*
+ * What a MD_DEFER_LAZY dump writes: the readable anonymous area as one
+ * PE_LAZY entry (holes included), the PROT_NONE one in full, no PE_LAZY.
+ */
+static void expect_deferred(struct self_env *e)
 {
-	char *buf = malloc(pp->ppb_cap);
-	struct ppb *b;
-	size_t i, off;
-	int ret = -1;
+	uint64_t anon = (uintptr_t)e->area[0];
+	size_t n = 0;
 
-	UT_CHECK(buf);
-	pp_for_each_ppb(pp, i, b) {
-		if (!(b->flags & PPB_LAZY)) {
-			UT_CHECK_GOTO(b->fd == -1, out);
-			continue;
-		}
-		UT_CHECK_GOTO(b->fd >= 0 && read(b->fd, buf, pp->ppb_cap) == (ssize_t)b->len, out);
-		for (unsigned int j = 0; j < b->nr_iov; j++)
-			UT_CHECK_GOTO(!memcmp(buf + b->off[j], b->iov[j].iov_base, b->iov[j].iov_len), out);
-	}
 	for (size_t k = 0; k < e->nexp; k++) {
-		b = pp_find(pp, e->exp[k].addr, &off);
-		UT_CHECK_GOTO(b && !!(b->flags & PPB_LAZY) == !!(e->exp[k].flags & PE_LAZY), out);
+		struct expect x = e->exp[k];
+
+		if (x.addr >= anon && x.addr < anon + 32 * PAGE_SIZE)
+			continue;
+		x.flags &= ~PE_LAZY;
+		e->exp[n++] = x;
 	}
-	ret = 0;
-out:
-	free(buf);
-	return ret;
+	for (unsigned int i = 0; i < 32; i++)
+		e->exp[n++] = (struct expect){ anon + i * PAGE_SIZE, PE_LAZY };
+	e->nexp = n;
+	qsort(e->exp, e->nexp, sizeof(e->exp[0]), by_addr);
 }
 
-static int test_retain_lazy(void)
+static int test_defer_lazy(void)
 {
 	struct self_filler sf;
 	struct mem_stats st = {};
 	struct mem_dump md = {};
 	struct self_env e;
-	uint64_t anon;
 	int ret = -1;
 
 	if (env_setup(&e))
 		goto out;
-	anon = (uintptr_t)e.area[0];
-	UT_CHECK_GOTO(!run_dump(&e, &sf, &md, &st, MD_RETAIN_LAZY), out);
-	UT_CHECK_GOTO(md.pp && st.pages_lazy == count_lazy(&e) && st.pages_dumped == e.nexp, out);
-	UT_CHECK_GOTO(st.bytes == (e.nexp - st.pages_lazy) * PAGE_SIZE, out);
-	UT_CHECK_GOTO(pp_is_hole(md.pp, anon + 3 * PAGE_SIZE) && pp_is_hole(md.pp, anon + 7 * PAGE_SIZE), out);
-	UT_CHECK_GOTO(!pp_is_hole(md.pp, anon + 5 * PAGE_SIZE) && pp_is_hole(md.pp, anon + 31 * PAGE_SIZE), out);
-	UT_CHECK_GOTO(!pp_is_hole(md.pp, (uintptr_t)e.area[2]), out); /* holes of lazy VMAs only */
+	UT_CHECK_GOTO(!run_dump(&e, &sf, &md, &st, MD_DEFER_LAZY), out);
+	expect_deferred(&e);
+	UT_CHECK_GOTO(st.pages_deferred == 32 && st.pages_scanned == 8 + 8 + 4, out);
+	UT_CHECK_GOTO(st.pages_dumped == 3 + 2 + 2 && st.bytes == st.pages_dumped * PAGE_SIZE, out);
 	UT_CHECK_GOTO(!mprotect(e.area[1], 8 * PAGE_SIZE, PROT_READ), out);
-	UT_CHECK_GOTO(!check_images(&e, true), out);
-	UT_CHECK_GOTO(!check_lazy_pipes(&e, md.pp), out);
+	UT_CHECK_GOTO(!check_images(&e), out);
 	ret = 0;
 out:
-	pp_destroy(md.pp);
 	env_teardown(&e);
 	return ret;
+}
+
+struct runs_seen {
+	uint64_t next;		/* runs must be contiguous from here */
+	unsigned int calls;
+	char kind[32];		/* 'P' present, 'h' hole, per page of area 0 */
+	uint64_t base;
+};
+
+static int note_run(void *arg, uint64_t vaddr, uint64_t nr_pages, bool present)
+{
+	struct runs_seen *r = arg;
+
+	if (vaddr != r->next || vaddr < r->base || vaddr + nr_pages * PAGE_SIZE > r->base + 32 * PAGE_SIZE)
+		return -1;
+	for (uint64_t i = 0; i < nr_pages; i++)
+		r->kind[(vaddr - r->base) / PAGE_SIZE + i] = present ? 'P' : 'h';
+	r->next = vaddr + nr_pages * PAGE_SIZE;
+	r->calls++;
+	return 0;
+}
+
+/* The scanner walks only the deferred VMA, in small steps, and finds what we wrote. */
+static int scanner_walk(unsigned int flags)
+{
+	const char *want = "PPPhhPhhhhPPPPPPPPPPhhhhhhhhhhhh";
+	struct mem_scanner *sc = NULL;
+	struct mem_stats st = {};
+	struct runs_seen r = {};
+	struct iovec *lazy = NULL;
+	struct self_env e;
+	size_t nr = 0;
+	int ret = -1, step, steps = 0;
+
+	if (env_setup(&e))
+		goto out;
+	r.base = r.next = (uintptr_t)e.area[0];
+	UT_CHECK_GOTO(!mem_lazy_ranges(&e.vl, &lazy, &nr) && nr == 1, out);
+	UT_CHECK_GOTO(lazy[0].iov_base == e.area[0] && lazy[0].iov_len == 32 * PAGE_SIZE, out);
+	sc = mem_scanner_open(getpid(), &e.vl, &st, flags);
+	UT_CHECK_GOTO(sc, out);
+	while ((step = sc->step(sc, 5 * PAGE_SIZE, note_run, &r)) == 0)
+		steps++;
+	UT_CHECK_GOTO(step == 1 && steps == 6 && !memcmp(r.kind, want, 32), out);
+	UT_CHECK_GOTO(r.next == r.base + 32 * PAGE_SIZE && st.pages_scanned == 32, out);
+	UT_CHECK_GOTO(sc->step(sc, 5 * PAGE_SIZE, note_run, &r) == 1, out); /* stays done */
+	ret = 0;
+out:
+	mem_scanner_close(sc);
+	free(lazy);
+	env_teardown(&e);
+	return ret;
+}
+
+static int test_scanner_scan(void)
+{
+	return scanner_walk(0);
+}
+
+static int test_scanner_pagemap(void)
+{
+	return scanner_walk(MD_NO_SCAN);
 }
 
 /* A fill failing inside the PROT_NONE area: error out, protection restored. */
@@ -472,7 +516,7 @@ static int test_fill_failure(void)
 	sf.fail_in_lo = (uintptr_t)e.area[1];
 	sf.fail_in_hi = sf.fail_in_lo + 8 * PAGE_SIZE;
 	md = (struct mem_dump){ .pid = getpid(), .vmas = &e.vl, .filler = &sf.f, .xfer = x, .st = &st };
-	UT_CHECK_GOTO(mem_dump(&md) == -1 && md.pp == NULL, out);
+	UT_CHECK_GOTO(mem_dump(&md) == -1, out);
 	UT_CHECK_GOTO(sf.mprotects == 2 && sf.last_prot == PROT_NONE, out);
 	ret = 0;
 out:
@@ -498,7 +542,9 @@ static const struct unit_case cases[] = {
 	{ "pagemap entries to runs", test_pme_runs },
 	{ "plain dump of own memory (PAGEMAP_SCAN)", test_plain_scan },
 	{ "plain dump of own memory (pagemap read)", test_plain_pagemap },
-	{ "lazy pipes retained, holes recorded", test_retain_lazy },
+	{ "deferred dump: one lazy entry per readable anon VMA", test_defer_lazy },
+	{ "scanner of deferred VMAs (PAGEMAP_SCAN)", test_scanner_scan },
+	{ "scanner of deferred VMAs (pagemap read)", test_scanner_pagemap },
 	{ "fill failure restores protection", test_fill_failure },
 	{ "no such task", test_no_such_task },
 };

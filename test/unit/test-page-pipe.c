@@ -287,6 +287,10 @@ static int test_holes(void)
 	UT_CHECK_GOTO(!pp_is_hole(pp, P(1)) && pp_is_hole(pp, P(2)) && pp_is_hole(pp, P(4) + 7), out);
 	UT_CHECK_GOTO(!pp_is_hole(pp, P(5)) && pp_is_hole(pp, P(11)) && !pp_is_hole(pp, P(12)), out);
 	UT_CHECK_GOTO(!pp_add_hole(nh, P(2), 2) && nh->holes.nr == 0 && !pp_is_hole(nh, P(2)), out);
+	/* the first hole ending above an address: the stream's and the fault path's lookup */
+	UT_CHECK_GOTO(pp_hole_index(pp, 0) == 0 && pp_hole_index(pp, P(4)) == 0 && pp_hole_index(pp, P(5)) == 1, out);
+	UT_CHECK_GOTO(pp_hole_index(pp, P(11) + 8) == 1 && pp_hole_index(pp, P(12)) == 2, out);
+	UT_CHECK_GOTO(pp_hole_index(nh, P(2)) == 0, out);
 	ret = 0;
 out:
 	pp_destroy(pp);
