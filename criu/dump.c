@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "dump.h"
 #include "files.h"
 #include "image.h"
@@ -166,6 +167,8 @@ static int dump_with_parasite(struct dump_ctx *c)
 	if (!c->ctl)
 		return -1;
 	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th))
+		return -1;
+	if (collect_posix_timers(c->pid, c->ctl, &c->tc))
 		return -1;
 	set_exact_brk(&misc, &c->mm);
 	/* In sigsuspend/ppoll the kernel shows a temporary mask; the parasite knows the real one. */
