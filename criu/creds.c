@@ -500,7 +500,8 @@ static void fill_creds(const CredsEntry *ce, struct restorer_args *a, uint64_t *
 	rc->securebits = ce->securebits;
 	rc->nr_groups = ce->n_groups;
 	rc->groups_off = *off;
-	memcpy((char *)a + *off, ce->groups, ce->n_groups * sizeof(uint32_t));
+	if (ce->n_groups)
+		memcpy((char *)a + *off, ce->groups, ce->n_groups * sizeof(uint32_t));
 	*off += ALIGN_UP(ce->n_groups * sizeof(uint32_t), 8);
 	a->no_new_privs = ce->no_new_privs;
 }
