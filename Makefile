@@ -5,8 +5,8 @@
 CC	?= gcc
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CFLAGS	+= -D_GNU_SOURCE -Iinclude -Icriu/include -Iimages -MMD -MP
-LDLIBS	+= -lprotobuf-c
+CFLAGS	+= -D_GNU_SOURCE -Iinclude -Icriu/include -Iimages -I/usr/include/libnl3 -MMD -MP
+LDLIBS	+= -lprotobuf-c -lnl-3
 VERSION	:= 0.1
 
 PIE_CFLAGS := -O2 -g0 -fpie -ffreestanding -nostdlib -fno-stack-protector -U_FORTIFY_SOURCE \
