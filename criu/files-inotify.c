@@ -278,6 +278,10 @@ static int inotify_restore(struct fd_rst_ctx *c, size_t i)
 			goto out;
 	if (drain_fillers(&r, e))
 		goto out;
+	/* The scratch memfd may sit on the number the inotify fd goes to. */
+	if (r.scratch >= 0)
+		close(r.scratch);
+	r.scratch = -1;
 	ret = fd_place(r.fd, e);
 	r.fd = -1;
 out:
