@@ -26,7 +26,7 @@
 #define MAX_PIPE_DATA (16u << 20)
 
 static const struct fd_ops *const fd_kinds[] = {
-	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops,
+	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops,
 };
 
 const struct fd_ops *fd_ops_of(FdKind kind)
@@ -392,6 +392,7 @@ out:
 	img_close(img);
 	if (c.pidfd >= 0)
 		close(c.pidfd);
+	unix_diag_close(&c);
 	for (i = 0; i < nr; i++)
 		free(names[i]);
 	free(names);

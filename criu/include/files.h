@@ -10,6 +10,8 @@
 #include "opts.h"
 #include "files.pb-c.h"
 
+struct nl_sock;
+
 /*
  * Collect @pid's descriptors (the task is frozen) and write files-PID.img.
  * Refuses, naming the fd, any kind we cannot restore yet.
@@ -43,6 +45,7 @@ struct fd_dump_ctx {
 	const struct opts *o;
 	FdEntry **fds;		/* the table so far, in fd order */
 	size_t nr;
+	struct nl_sock *diag;	/* sock_diag, opened by the first socket (sk-unix.c) */
 };
 
 struct fd_dump_one {
@@ -91,6 +94,8 @@ int fd_place(int tmp, const FdEntry *e);
 /* File locks (files-locks.c): "lock:" lines of fdinfo; taken again once the fd is in place. */
 int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
 int restore_file_locks(const FdEntry *e);
+/* sk-unix.c: drop the sock_diag socket of a dump. */
+void unix_diag_close(struct fd_dump_ctx *c);
 /* The entry for target fd @fd, or NULL. */
 FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd);
 

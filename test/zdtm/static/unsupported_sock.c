@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Negative test: holds a socketpair, which the tool cannot dump.  The dump
- * must fail and leave this process running intact; on SIGTERM it checks its
- * memory and that the sockets still work.
+ * Negative test: holds a socketpair and an AF_INET socket, which the tool
+ * cannot dump.  The dump must fail and leave this process running intact; on
+ * SIGTERM it checks its memory and that the sockets still work.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,11 +17,12 @@
 int main(int argc, char **argv)
 {
 	char buf[8];
-	int sk[2];
+	int sk[2], inet;
 	char *mem;
 
 	test_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk)) {
+	inet = socket(AF_INET, SOCK_DGRAM, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) || inet < 0) {
 		fail("socketpair: %s", strerror(errno));
 		return test_finish();
 	}
