@@ -68,12 +68,18 @@ static int fd_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static bool is_pty_master(dev_t rdev)
+{
+	/* /dev/ptmx (5:2) and the legacy BSD masters (2:*, 128-135) */
+	return rdev == makedev(5, 2) || major(rdev) == 2 || (major(rdev) >= 128 && major(rdev) <= 135);
+}
+
 static bool is_tty_dev(dev_t rdev)
 {
 	unsigned int maj = major(rdev);
 
-	/* pty slaves (136-143), /dev/ttyN and /dev/tty (4, 5), ptmx masters (128-135) */
-	return (maj >= 136 && maj <= 143) || maj == 4 || maj == 5 || (maj >= 128 && maj <= 135);
+	/* terminals a shell job talks to: pty slaves (136-143), /dev/ttyN and /dev/tty (4, 5) */
+	return (maj >= 136 && maj <= 143) || maj == 4 || maj == 5;
 }
 
 /* Copy out what is buffered in a pipe without consuming it: tee into a pipe of our own. */
@@ -147,6 +153,11 @@ static int classify_fd(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEnt
 		return 0;
 	}
 	if (S_ISCHR(st->st_mode)) {
+		if (is_pty_master(st->st_rdev)) {
+			pr_err("pid %d: fd %d is a pseudo-terminal master (%s): not supported yet\n", c->pid, fd,
+			       d->link);
+			return -1;
+		}
 		if (is_tty_dev(st->st_rdev)) {
 			if (!c->o->shell_job) {
 				pr_err("pid %d: fd %d is a terminal (%s): dump with --shell-job\n", c->pid, fd, d->link);
