@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@ struct ps_ctx {
 	size_t pipe_cap;
 	struct page_xfer *x;	/* the images being written, NULL between PUSH_OPEN/CLOSE */
 	uint32_t pid;		/* ... of this pid */
+	uint32_t *done;		/* pids whose images are complete: never opened twice */
+	size_t nr_done;
 	uint64_t images, pages;
 };
 
@@ -89,6 +92,10 @@ static int ps_open(struct ps_ctx *c, const struct lz_hdr *h)
 		return ps_proto_err(c, h, LZ_ECMD, "the images of another pid are still open");
 	if (!h->pid)
 		return ps_proto_err(c, h, LZ_ENOPID, "pid 0");
+	/* a second round for the same pid would leave its pagemap and pages images out of step */
+	for (size_t i = 0; i < c->nr_done; i++)
+		if (c->done[i] == h->pid)
+			return ps_proto_err(c, h, LZ_ECMD, "the images of this pid were already received");
 	c->x = open_page_xfer_local(c->dfd, h->pid, h->pid);
 	if (!c->x)
 		return -1;
@@ -123,6 +130,14 @@ static int ps_close(struct ps_ctx *c, const struct lz_hdr *h)
 	}
 	ret = c->x->close(c->x);
 	c->x = NULL;
+	if (!ret) {
+		uint32_t *d = xrealloc(c->done, (c->nr_done + 1) * sizeof(*d));
+
+		if (!d)
+			ret = -1;
+		else
+			(c->done = d)[c->nr_done++] = h->pid;
+	}
 	if (ps_send(c, LZ_PUSH_ACK, ret ? LZ_EIO : LZ_OK, h->pid) || ret)
 		return -1;
 	c->images++;
@@ -243,5 +258,6 @@ out:
 	close_fd(c.pipe[0]);
 	close_fd(c.pipe[1]);
 	close_fd(c.dfd);
+	free(c.done);
 	return ret;
 }
