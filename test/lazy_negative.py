@@ -320,24 +320,7 @@ CASES = [
 
 
 def run_case(opts, criu, results, name, prog, fn):
-    what = 'lazy-negative: ' + name
-    t0 = time.monotonic()
-    try:
-        run = LazyNegRun(opts, criu, prog, fn)
-    except OSError as e:
-        results.bad(what, 'cannot create a work dir: %s' % e)
-        return
-    try:
-        run.run()
-        results.ok(what, time.monotonic() - t0)
-    except TestFailed as e:
-        results.bad(what, e)
-        run.report()
-    except Exception as e:     # a runner bug must not stop the suite
-        results.bad(what, 'runner error: %r' % e)
-        run.report()
-    finally:
-        run.cleanup(opts.keep)
+    zdtm.execute(results, 'lazy-negative: ' + name, lambda: LazyNegRun(opts, criu, prog, fn), opts.keep)
 
 
 def parse_args(argv):

@@ -828,11 +828,11 @@ class Results:
         return 1 if self.failed else 0
 
 
-def run_one(opts, criu, name, mode, results):
-    what = '%s %s' % (name, mode)
+def execute(results, what, make_run, keep):
+    """Run one test object made by make_run(), record the verdict, always clean up."""
     t0 = time.monotonic()
     try:
-        run = RUNS[mode](opts, criu, name)
+        run = make_run()
     except OSError as e:
         results.bad(what, 'cannot create a work dir: %s' % e)
         return
@@ -846,7 +846,11 @@ def run_one(opts, criu, name, mode, results):
         results.bad(what, 'runner error: %r' % e)
         run.report()
     finally:
-        run.cleanup(opts.keep)
+        run.cleanup(keep)
+
+
+def run_one(opts, criu, name, mode, results):
+    execute(results, '%s %s' % (name, mode), lambda: RUNS[mode](opts, criu, name), opts.keep)
 
 
 def cmd_run(opts):
