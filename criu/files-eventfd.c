@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "proc-parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -23,8 +24,8 @@ static bool eventfd_match(const struct fd_dump_one *d)
 
 static int eventfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
-	const char *cnt = fdinfo_field(d->fdinfo, "eventfd-count");
-	const char *sem = fdinfo_field(d->fdinfo, "eventfd-semaphore");
+	const char *cnt = proc_field(d->fdinfo, "eventfd-count");
+	const char *sem = proc_field(d->fdinfo, "eventfd-semaphore");
 	unsigned long long v;
 	int s = 0;
 

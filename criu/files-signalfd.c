@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "proc-parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -19,7 +20,7 @@ static bool signalfd_match(const struct fd_dump_one *d)
 
 static int signalfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
-	const char *m = fdinfo_field(d->fdinfo, "sigmask");
+	const char *m = proc_field(d->fdinfo, "sigmask");
 	unsigned long long v;
 
 	if (!m || sscanf(m, " %llx", &v) != 1) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "proc-parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -30,9 +31,9 @@ static bool timerfd_match(const struct fd_dump_one *d)
 
 static int timerfd_parse(const char *t, TimerfdEntry *te)
 {
-	const char *clk = fdinfo_field(t, "clockid"), *ticks = fdinfo_field(t, "ticks");
-	const char *fl = fdinfo_field(t, "settime flags"), *v = fdinfo_field(t, "it_value");
-	const char *iv = fdinfo_field(t, "it_interval");
+	const char *clk = proc_field(t, "clockid"), *ticks = proc_field(t, "ticks");
+	const char *fl = proc_field(t, "settime flags"), *v = proc_field(t, "it_value");
+	const char *iv = proc_field(t, "it_interval");
 	unsigned long long tk;
 	long long vs, vn, is, in;
 

@@ -46,21 +46,6 @@ int fd_steal(const struct fd_dump_ctx *c, int fd)
 	return ret;
 }
 
-const char *fdinfo_field(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, key, kl) && p[kl] == ':')
-			return p + kl + 1;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
 static int fd_cmp(const void *a, const void *b)
 {
 	int x = atoi(*(char *const *)a), y = atoi(*(char *const *)b);

@@ -131,7 +131,7 @@ err:
 	return -1;
 }
 
-static const char *field(const char *text, const char *key)
+const char *proc_field(const char *text, const char *key)
 {
 	size_t kl = strlen(key);
 	const char *p = text;
@@ -153,7 +153,7 @@ int parse_status(const char *text, struct proc_status *st)
 	memset(st, 0, sizeof(*st));
 #define NEED(key, ...)                                                            \
 	do {                                                                      \
-		f = field(text, key);                                             \
+		f = proc_field(text, key);                                             \
 		if (!f || sscanf(f, __VA_ARGS__) < 1) {                           \
 			pr_err("status: field %s is missing or malformed\n", key); \
 			return -1;                                                \
@@ -235,16 +235,16 @@ int parse_fdinfo(const char *text, struct fdinfo *fi)
 	const char *f;
 
 	memset(fi, 0, sizeof(*fi));
-	f = field(text, "pos");
+	f = proc_field(text, "pos");
 	if (!f || sscanf(f, " %" SCNu64, &fi->pos) != 1)
 		goto bad;
-	f = field(text, "flags");
+	f = proc_field(text, "flags");
 	if (!f || sscanf(f, " %o", &fi->flags) != 1)
 		goto bad;
-	f = field(text, "mnt_id");
+	f = proc_field(text, "mnt_id");
 	if (f)
 		sscanf(f, " %" SCNu64, &fi->mnt_id);
-	f = field(text, "ino");
+	f = proc_field(text, "ino");
 	if (f)
 		sscanf(f, " %" SCNu64, &fi->ino);
 	return 0;

@@ -85,7 +85,6 @@ const struct fd_ops *fd_ops_of(FdKind kind);
 /* A dup of the task's @fd in criu (pidfd_getfd), or -1 (logged). */
 int fd_steal(const struct fd_dump_ctx *c, int fd);
 /* Value of "key:" in fdinfo text (pointer after the colon), or NULL. */
-const char *fdinfo_field(const char *text, const char *key);
 
 /* Move a fresh @fd to c->above or higher (close-on-exec); the new number or -1. */
 int fd_park(const struct fd_rst_ctx *c, int fd);

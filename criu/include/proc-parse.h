@@ -36,6 +36,9 @@ struct fdinfo {
 	uint64_t ino;
 };
 
+/* The text after "key:" at the start of a line of @text, or NULL. */
+const char *proc_field(const char *text, const char *key);
+
 /* All return 0 on success, -1 on malformed text (logged with the line). */
 int parse_maps(const char *text, struct vma_list *out);
 int parse_status(const char *text, struct proc_status *st);
