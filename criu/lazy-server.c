@@ -90,7 +90,7 @@ struct lzs {
 	pthread_cond_t cond;		/* broadcast when planning, filling or the outcome moved */
 	int result;			/* enum lazy_result, -1 while serving */
 	bool committed;			/* LZ_RESUMED seen */
-	bool drain;			/* draining started (first LZ_STREAM or LZ_RESUMED) */
+	bool drain;			/* draining started (at the commit point) */
 	int nr_active;			/* connections past their handshake */
 	unsigned long nr_open;		/* pipes open (filled, not streamed yet) */
 	long long idle_since;		/* now_ns() when nr_active dropped to 0 */
@@ -147,7 +147,12 @@ static bool is_committed(struct lzs *s)
 	return c;
 }
 
-/* The drain starts when the destination needs it: the stream asked, or its tree runs. */
+/*
+ * The drain starts at the commit point. Before it, the destination is still
+ * restoring and needs the CPU (the freeze lasts until it resumes), faults
+ * are served from the task anyway, and an abort has nothing to undo; a
+ * stream asked for earlier waits for it.
+ */
 static void start_drain(struct lzs *s)
 {
 	bool first;
@@ -437,7 +442,8 @@ static size_t take_holes(const struct lzs_task *t, const struct page_pipe *pp, s
 	return n;
 }
 
-static int send_holes(struct lzs_conn *c, pid_t pid, const struct iovec *v, size_t n)
+/* ZERO messages for @v; *@done: the end of the last one sent, also when one fails. */
+static int send_holes(struct lzs_conn *c, pid_t pid, const struct iovec *v, size_t n, uint64_t *done)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = (uintptr_t)v[i].iov_base, pages = v[i].iov_len >> PAGE_SHIFT;
@@ -453,6 +459,7 @@ static int send_holes(struct lzs_conn *c, pid_t pid, const struct iovec *v, size
 			c->st.hole_pages += h.nr_pages;
 			addr += (uint64_t)h.nr_pages << PAGE_SHIFT;
 			pages -= h.nr_pages;
+			*done = addr;
 		}
 	}
 	return 0;
@@ -488,6 +495,7 @@ static int stream_task(struct lzs_conn *c, int i)
 	struct lzs_task *t = &s->t[i];
 	struct lazy_src *src = &s->src[i];
 	struct iovec holes[HOLE_BATCH];
+	uint64_t done = 0;
 	struct ppb *b;
 	size_t n;
 	int ret = 0;
@@ -497,10 +505,9 @@ static int stream_task(struct lzs_conn *c, int i)
 		n = take_holes(t, src->pp, holes);
 		if (n) {
 			pthread_mutex_unlock(&s->lock);
-			ret = send_holes(c, src->pid, holes, n);
+			ret = send_holes(c, src->pid, holes, n, &done);
 			pthread_mutex_lock(&s->lock);
-			if (!ret)
-				t->zero_sent = (uintptr_t)holes[n - 1].iov_base + holes[n - 1].iov_len;
+			t->zero_sent = max_t(uint64_t, t->zero_sent, done);
 			continue;
 		}
 		b = take_ppb(t, src->pp);
@@ -525,7 +532,6 @@ static int serve_stream(struct lzs_conn *c)
 	struct lz_hdr end = { .cmd = LZ_STREAM_END };
 	int ret = -1;
 
-	start_drain(s);
 	pthread_mutex_lock(&s->stream_lock);
 	for (int i = 0; i < s->nr; i++)
 		if (stream_task(c, i))

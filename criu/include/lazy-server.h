@@ -13,8 +13,9 @@
  *
  * One thread per connection, so a fault never waits behind the stream. The
  * caller's thread (the tracer: ptrace works from it only) accepts, and
- * between two polls drains the lazy memory that the dump left in the task
- * (mem.h, MD_DEFER_LAZY), so none of it costs frozen time:
+ * from the commit point on, between two polls, drains the lazy memory that
+ * the dump left in the task (mem.h, MD_DEFER_LAZY), so none of it costs
+ * frozen time (a stream asked for before the commit point waits for it):
  *
  *   scanner (PAGEMAP_SCAN) --runs--> page_pipe: PPB_LAZY buffers (planned,
  *       step by step             holes)        fd -1 until filled
