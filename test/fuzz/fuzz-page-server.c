@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.sk = fz_peer_start(&peer, data, size, SOCK_STREAM);
 	ps_loop(&c);
 	page_xfer_abort(c.x);
+	free(c.done);
 	close(c.sk);
 	fz_peer_join(&peer);
 	close(c.pipe[0]);
