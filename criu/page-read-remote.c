@@ -6,10 +6,19 @@
  *   FAULT  LZ_REQ_PAGES -> one LZ_PAGES / LZ_ZERO / LZ_ERROR each, in order
  *   BULK   LZ_STREAM    -> LZ_PAGES ... LZ_STREAM_END
  *
- * Sends are small and blocking; receives never block (MSG_DONTWAIT) and
- * hand pages over in chunks as they arrive, so a 16 MiB stream message
- * never holds up a fault. After the commit point a lost connection is
- * reconnected with backoff; requests in flight are asked again.
+ * FAULT belongs to the caller's epoll loop: sends are small and blocking,
+ * receives never block (MSG_DONTWAIT). BULK belongs to a thread of its own
+ * (started by stream()): it receives into page-aligned buffers without any
+ * lock, then delivers PAGE_SRC_PIECE pages at a time under the caller's
+ * lock, so a fault waits for at most one piece of the stream:
+ *
+ *   loop thread:  epoll -> FAULT replies -> deliver (urgent)
+ *   bulk thread:  recv 256 KiB | lock, copy 8 pages, unlock | lock, ... | recv
+ *
+ * The bulk thread tells the loop about the end of the stream and about its
+ * failure through an eventfd in the loop's epoll set. After the commit
+ * point a lost connection is reconnected with backoff; requests in flight
+ * are asked again.
  */
 #define LOG_PREFIX "lazy-pages remote: "
 
@@ -17,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -29,12 +40,14 @@
 #include "util.h"
 
 #define RCHUNK_PAGES	64	/* pages handed over at once while a message arrives */
+#define BULK_NICE	10	/* the stream thread yields the CPU to faulting threads */
 #define RECONNECTS	5
 #define DONE_TIMEOUT_S	30
 
 struct rconn {
 	const char *name;
 	int role;
+	bool watch;		/* in the caller's epoll set (FAULT) */
 	int fd;
 	unsigned char hbuf[LZ_HDR_SIZE];
 	size_t hgot;		/* header bytes so far */
@@ -60,6 +73,12 @@ struct remote_src {
 	struct rreq *reqs;	/* sent on FAULT, not answered: FIFO */
 	size_t nr, cap;
 	bool stream_asked;
+	/* the bulk thread */
+	pthread_t bulk_th;
+	bool bulk_started;
+	int kick;		/* eventfd in the caller's epoll set: the stream ended or failed */
+	atomic_bool bulk_failed;
+	atomic_bool stopping;	/* done() or destroy(): the bulk connection closes on purpose */
 };
 
 static int rc_open(struct remote_src *rs, struct rconn *rc)
@@ -83,7 +102,7 @@ static int rc_open(struct remote_src *rs, struct rconn *rc)
 			pr_perror("%s: handshake with %s:%d failed", rc->name, rs->o->address, rs->o->port);
 		goto err;
 	}
-	if (epoll_ctl(rs->ps.epfd, EPOLL_CTL_ADD, rc->fd, &ev)) {
+	if (rc->watch && epoll_ctl(rs->ps.epfd, EPOLL_CTL_ADD, rc->fd, &ev)) {
 		pr_perror("%s: can't watch the socket", rc->name);
 		goto err;
 	}
@@ -98,7 +117,8 @@ static void rc_close(struct remote_src *rs, struct rconn *rc)
 {
 	if (rc->fd < 0)
 		return;
-	epoll_ctl(rs->ps.epfd, EPOLL_CTL_DEL, rc->fd, NULL);
+	if (rc->watch)
+		epoll_ctl(rs->ps.epfd, EPOLL_CTL_DEL, rc->fd, NULL);
 	close(rc->fd);
 	rc->fd = -1;
 }
@@ -130,6 +150,8 @@ static int rc_lost(struct remote_src *rs, struct rconn *rc, const char *why)
 {
 	unsigned int delay_ms = 100;
 
+	if (atomic_load(&rs->stopping))
+		return -1;	/* closed on purpose: the closer owns the fd */
 	rc_close(rs, rc);
 	if (!rs->ps.committed) {
 		pr_err("%s connection to %s:%d lost before the commit point: %s\n", rc->name, rs->o->address,
@@ -137,7 +159,7 @@ static int rc_lost(struct remote_src *rs, struct rconn *rc, const char *why)
 		return -1;
 	}
 	pr_warn("%s connection lost (%s): reconnecting\n", rc->name, why);
-	for (int i = 0; i < RECONNECTS; i++, delay_ms *= 2) {
+	for (int i = 0; i < RECONNECTS && !atomic_load(&rs->stopping); i++, delay_ms *= 2) {
 		usleep(delay_ms * 1000);
 		if (rc_open(rs, rc) == 0)
 			return rc_replay(rs, rc);
@@ -176,12 +198,12 @@ static int rs_reply_done(struct remote_src *rs, const struct lz_hdr *h)
 	return 0;
 }
 
-static bool rc_urgent(struct remote_src *rs, struct rconn *rc)
+static bool rc_urgent(struct remote_src *rs)
 {
-	return rc == &rs->fault && rs->nr && rs->reqs[0].urgent;
+	return rs->nr && rs->reqs[0].urgent;
 }
 
-/* A whole header arrived. */
+/* A whole header arrived on FAULT. */
 static int rc_on_hdr(struct remote_src *rs, struct rconn *rc)
 {
 	struct lz_hdr *h = &rc->h;
@@ -198,20 +220,13 @@ static int rc_on_hdr(struct remote_src *rs, struct rconn *rc)
 		rc->pdone = rc->bgot = 0;
 		return 0;
 	case LZ_ZERO:
-		if (rs->ps.deliver(rs->ps.arg, h->pid, h->addr, h->nr_pages, NULL, rc_urgent(rs, rc)))
+		if (rs->ps.deliver(rs->ps.arg, h->pid, h->addr, h->nr_pages, NULL, rc_urgent(rs)))
 			return -1;
-		return rc == &rs->fault ? rs_reply_done(rs, h) : 0;
+		return rs_reply_done(rs, h);
 	case LZ_ERROR:
 		pr_err("%s: the source can't serve pid %u at 0x%llx (%u pages): %s\n", rc->name, h->pid,
 		       (unsigned long long)h->addr, h->nr_pages, lz_strerror(h->status));
 		return -1;
-	case LZ_STREAM_END:
-		if (rc == &rs->bulk) {
-			pr_info("the source streamed every lazy page\n");
-			rs->ps.stream_done = true;
-			return 0;
-		}
-		break;
 	}
 	pr_err("%s: unexpected %s from the source\n", rc->name, lz_cmd_name(h->cmd));
 	return -1;
@@ -222,7 +237,7 @@ static int rc_flush(struct remote_src *rs, struct rconn *rc)
 {
 	struct lz_hdr *h = &rc->h;
 	size_t whole = rc->bgot & ~(PAGE_SIZE - 1);
-	bool urgent = rc_urgent(rs, rc);
+	bool urgent = rc_urgent(rs);
 
 	if (whole && rs->ps.deliver(rs->ps.arg, h->pid, h->addr + rc->pdone, whole / PAGE_SIZE, rc->buf, urgent))
 		return -1;
@@ -232,7 +247,7 @@ static int rc_flush(struct remote_src *rs, struct rconn *rc)
 	if (rc->pdone < h->payload_len)
 		return 0;
 	rc->in_payload = false;
-	return rc == &rs->fault ? rs_reply_done(rs, h) : 0;
+	return rs_reply_done(rs, h);
 }
 
 /* Read what is there, up to about @budget bytes: 0 ok (or nothing more now), -1 failed. */
@@ -264,20 +279,143 @@ static int rc_read(struct remote_src *rs, struct rconn *rc, size_t budget)
 		if (n < 0)
 			return rc_lost(rs, rc, strerror(errno));
 		got += n;
+		/* the last reply is in: no recv just to hear EAGAIN (epoll brings anything else) */
+		if (!rs->nr && !rc->in_payload && !rc->hgot)
+			return 0;
 	}
 	return 0;
 }
 
-static int remote_readable(struct page_src *ps, size_t budget)
+/* ---- the bulk thread ---- */
+
+static void bulk_kick(struct remote_src *rs)
+{
+	uint64_t one = 1;
+
+	if (write(rs->kick, &one, sizeof(one)) != sizeof(one))
+		pr_perror("can't wake the lazy-pages loop");
+}
+
+/* Pages of a stream message (@data NULL: a streamed hole), PAGE_SRC_PIECE at a time under the lock. */
+static int bulk_deliver(struct remote_src *rs, uint32_t pid, uint64_t addr, unsigned int nr, const char *data)
+{
+	while (nr) {
+		unsigned int n = data ? min_t(unsigned int, nr, PAGE_SRC_PIECE) : nr;
+		int ret;
+
+		pl_lock_bulk(rs->ps.lock);
+		ret = rs->ps.deliver(rs->ps.arg, pid, addr, n, data, false);
+		pl_unlock(rs->ps.lock);
+		if (ret)
+			return -1;
+		addr += (uint64_t)n * PAGE_SIZE;
+		if (data)
+			data += (size_t)n * PAGE_SIZE;
+		nr -= n;
+	}
+	return 0;
+}
+
+/* An LZ_PAGES payload, received a buffer at a time: 0, -1 failed (logged), -2 lost (errno). */
+static int bulk_pages(struct remote_src *rs, const struct lz_hdr *h)
+{
+	struct rconn *rc = &rs->bulk;
+	uint64_t done = 0;
+
+	while (done < h->payload_len) {
+		size_t n = min_t(uint64_t, h->payload_len - done, RCHUNK_PAGES * PAGE_SIZE);
+
+		if (lz_recv_all(rc->fd, rc->buf, n))
+			return -2;
+		if (bulk_deliver(rs, h->pid, h->addr + done, n / PAGE_SIZE, rc->buf))
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+/* One stream message: 0 next, 1 the end, -1 failed (logged), -2 connection lost (errno). */
+static int bulk_message(struct remote_src *rs)
+{
+	struct lz_hdr h;
+	int err, ret;
+
+	ret = lz_recv_hdr(rs->bulk.fd, &h, &err);
+	if (ret > 0)
+		errno = ECONNRESET;
+	if (ret > 0 || (ret < 0 && !err))
+		return -2;
+	if (ret < 0) {
+		pr_err("bulk: bad message from the source: %s\n", lz_strerror(err));
+		return -1;
+	}
+	switch (h.cmd) {
+	case LZ_PAGES:
+		return bulk_pages(rs, &h);
+	case LZ_ZERO:
+		return bulk_deliver(rs, h.pid, h.addr, h.nr_pages, NULL);
+	case LZ_STREAM_END:
+		pr_info("the source streamed every lazy page\n");
+		return 1;
+	case LZ_ERROR:
+		pr_err("bulk: the source can't stream pid %u at 0x%llx: %s\n", h.pid, (unsigned long long)h.addr,
+		       lz_strerror(h.status));
+		return -1;
+	}
+	pr_err("bulk: unexpected %s from the source\n", lz_cmd_name(h.cmd));
+	return -1;
+}
+
+static void *bulk_main(void *arg)
+{
+	struct remote_src *rs = arg;
+	int ret;
+
+	/* on a busy machine, a thread woken by a fault reply must not wait for the stream's time slice */
+	if (setpriority(PRIO_PROCESS, gettid(), BULK_NICE))
+		pr_warn("bulk thread: can't lower its priority: %s\n", strerror(errno));
+	do {
+		ret = bulk_message(rs);
+		if (ret == -2 && !atomic_load(&rs->stopping))
+			ret = rc_lost(rs, &rs->bulk, strerror(errno));
+	} while (ret == 0);
+	if (ret > 0)
+		atomic_store(&rs->ps.stream_done, true);
+	else if (!atomic_load(&rs->stopping))
+		atomic_store(&rs->bulk_failed, true);
+	bulk_kick(rs);
+	return NULL;
+}
+
+/* The bulk connection closes on purpose: stop its thread first. */
+static void bulk_stop(struct remote_src *rs)
+{
+	atomic_store(&rs->stopping, true);
+	if (rs->bulk_started) {
+		if (rs->bulk.fd >= 0)
+			shutdown(rs->bulk.fd, SHUT_RDWR);
+		pthread_join(rs->bulk_th, NULL);
+		rs->bulk_started = false;
+	}
+	rc_close(rs, &rs->bulk);
+}
+
+static int remote_readable(struct page_src *ps)
 {
 	struct remote_src *rs = (struct remote_src *)ps;
+	bool ended = atomic_load(&rs->ps.stream_done), failed = atomic_load(&rs->bulk_failed);
+	uint64_t cnt;
 
-	/* fault replies whole, then a bounded slice of the stream */
-	if (rc_read(rs, &rs->fault, SIZE_MAX))
+	/* the thread kicks only as it ends: no read per fault reply */
+	if ((ended || failed) && read(rs->kick, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN) {
+		pr_perror("can't read the bulk thread's eventfd");
 		return -1;
-	if (rs->bulk.fd >= 0 && rc_read(rs, &rs->bulk, budget))
+	}
+	if (failed) {
+		pr_err("the background stream failed\n");
 		return -1;
-	return 0;
+	}
+	return rc_read(rs, &rs->fault, SIZE_MAX);
 }
 
 static int remote_fetch(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr, bool urgent)
@@ -323,10 +461,19 @@ static int remote_stream(struct page_src *ps)
 {
 	struct remote_src *rs = (struct remote_src *)ps;
 
+	int err;
+
 	rs->stream_asked = true;
 	pr_info("asking the source to stream every lazy page\n");
-	if (rs_send(rs, &rs->bulk, LZ_STREAM, 0, 0, 0))
-		return rc_lost(rs, &rs->bulk, "send failed");
+	if (rs_send(rs, &rs->bulk, LZ_STREAM, 0, 0, 0) && rc_lost(rs, &rs->bulk, "send failed"))
+		return -1;
+	err = pthread_create(&rs->bulk_th, NULL, bulk_main, rs);
+	if (err) {
+		errno = err;
+		pr_perror("can't start the bulk thread");
+		return -1;
+	}
+	rs->bulk_started = true;
 	return 0;
 }
 
@@ -336,7 +483,7 @@ static int remote_resumed(struct page_src *ps)
 
 	if (rs_send(rs, &rs->fault, LZ_RESUMED, (uint32_t)rs->session, 0, 0))
 		return -1;
-	ps->committed = true;
+	atomic_store(&ps->committed, true);
 	return 0;
 }
 
@@ -361,7 +508,7 @@ static int remote_done(struct page_src *ps)
 	while ((ret = lz_recv_hdr(rs->fault.fd, &h, &err)) == 0) {
 		if (h.cmd == LZ_DONE_ACK) {
 			pr_info("the source acknowledged: its tree is gone\n");
-			rc_close(rs, &rs->bulk);
+			bulk_stop(rs);
 			return 0;
 		}
 		if (h.cmd == LZ_ERROR) {
@@ -387,8 +534,12 @@ static void remote_destroy(struct page_src *ps)
 {
 	struct remote_src *rs = (struct remote_src *)ps;
 
+	bulk_stop(rs);
 	rc_close(rs, &rs->fault);
-	rc_close(rs, &rs->bulk);
+	if (rs->kick >= 0) {
+		epoll_ctl(ps->epfd, EPOLL_CTL_DEL, rs->kick, NULL);
+		close(rs->kick);
+	}
 	free(rs->fault.buf);
 	free(rs->bulk.buf);
 	free(rs->reqs);
@@ -406,8 +557,32 @@ static const struct page_src_ops remote_ops = {
 	.destroy = remote_destroy,
 };
 
+/* Page-aligned receive buffers: UFFDIO_COPY copies whole pages from them. */
+static char *rbuf_alloc(void)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, PAGE_SIZE, RCHUNK_PAGES * PAGE_SIZE)) {
+		pr_err("can't allocate a %d-page receive buffer\n", RCHUNK_PAGES);
+		return NULL;
+	}
+	return p;
+}
+
+static int remote_kick_init(struct remote_src *rs)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = rs->ps.ep_tag };
+
+	rs->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rs->kick < 0 || epoll_ctl(rs->ps.epfd, EPOLL_CTL_ADD, rs->kick, &ev)) {
+		pr_perror("can't set up the bulk thread's eventfd");
+		return -1;
+	}
+	return 0;
+}
+
 struct page_src *page_src_remote(const struct opts *o, uint64_t session, int epfd, void *ep_tag,
-				 page_deliver_fn deliver, void *arg)
+				 struct page_lock *lock, page_deliver_fn deliver, void *arg)
 {
 	struct remote_src *rs = xzalloc(sizeof(*rs));
 
@@ -416,12 +591,14 @@ struct page_src *page_src_remote(const struct opts *o, uint64_t session, int epf
 	rs->o = o;
 	rs->session = session;
 	rs->ps = (struct page_src){ .ops = &remote_ops, .name = "the source", .deliver = deliver, .arg = arg,
-				    .epfd = epfd, .ep_tag = ep_tag };
-	rs->fault = (struct rconn){ .name = "fault", .role = LZ_ROLE_FAULT, .fd = -1 };
+				    .epfd = epfd, .ep_tag = ep_tag, .lock = lock };
+	rs->fault = (struct rconn){ .name = "fault", .role = LZ_ROLE_FAULT, .watch = true, .fd = -1 };
 	rs->bulk = (struct rconn){ .name = "bulk", .role = LZ_ROLE_BULK, .fd = -1 };
-	rs->fault.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
-	rs->bulk.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
-	if (!rs->fault.buf || !rs->bulk.buf || rc_open(rs, &rs->fault) || rc_open(rs, &rs->bulk)) {
+	rs->kick = -1;
+	rs->fault.buf = rbuf_alloc();
+	rs->bulk.buf = rbuf_alloc();
+	if (!rs->fault.buf || !rs->bulk.buf || remote_kick_init(rs) || rc_open(rs, &rs->fault) ||
+	    rc_open(rs, &rs->bulk)) {
 		remote_destroy(&rs->ps);
 		return NULL;
 	}

@@ -3,15 +3,22 @@
  * criu lazy-pages: fills the memory of lazily restored tasks on demand.
  *
  * One epoll loop watches the --lazy-addr socket (handoffs from restore),
- * every userfaultfd, and the page source. Each pass:
+ * every userfaultfd, and the page source. Each pass, under ld->lock:
  *
  *   1. read events: handoffs, uffd messages (faults are queued; fork, remap,
- *      remove and unmap update the outstanding sets at once), source replies
+ *      remove and unmap update the outstanding sets at once), fault replies
  *   2. serve the queued faults: zero page outside the outstanding set, else
- *      fetch the faulting page and up to FAULT_AROUND outstanding neighbours
- *   3. with no fault waiting, one bounded background step (local chunk, or
- *      the remote BULK stream read in bounded slices)
+ *      fetch the faulting page alone (its thread wakes after one page's
+ *      round trip); when a process's faults walk forward, fetch up to
+ *      FAULT_AROUND following pages as a second request
+ *   3. with no fault waiting, one background step of a local source
  *   4. done when every task has every lazy page
+ *
+ * The remote BULK stream is received and copied by the source's own thread
+ * (page-read-remote.c), PAGE_SRC_PIECE pages at a time under ld->lock, so a
+ * fault waits for one piece at most, never for the stream. Only the loop
+ * reads uffd messages: a stream copy that meets an unread event lets go of
+ * the lock until the loop has read it (lp_event_pending).
  *
  * Pages are requested by the dump-time address of the process they came
  * from (src_pid): a forked child shares its parent's source, and mremap
@@ -21,6 +28,7 @@
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +53,9 @@
 #include "uffd.h"
 #include "util.h"
 
-#define FAULT_AROUND	16	/* pages fetched with a faulting one */
+#define FAULT_AROUND	16	/* pages fetched after a faulting one when faults walk forward */
+#define SEQ_WINDOW	(2 * FAULT_AROUND * PAGE_SIZE)	/* "forward": this far past the last fault */
 #define BG_CHUNK	64	/* pages of one background step */
-#define BULK_BUDGET	(256u << 10)	/* stream bytes read between two looks at the faults */
 #define UFFD_MSGS	64
 #define RESUMED_GRACE_S	10	/* local mode: wait this long for UH_RESUMED */
 
@@ -85,6 +93,7 @@ struct lazy_pid {
 	int pidfd;
 	struct range_set out;	/* lazy pages it still misses */
 	uint64_t bg_cursor;	/* local background: next address to stream */
+	uint64_t last_fault;	/* address of its last fault sent to the source */
 	bool gone;
 };
 
@@ -111,6 +120,8 @@ struct lazy_stats {
 
 struct lazy_daemon {
 	const struct opts *o;
+	struct page_lock lock;		/* everything below, against the source's stream thread */
+	pthread_t loop_th;		/* the epoll loop's thread: the one reading uffd messages */
 	struct ep_tag listen_tag;	/* EP_LISTEN */
 	struct ep_tag src_tag;		/* EP_SRC */
 	int dfd, lsk, epfd;
@@ -244,6 +255,23 @@ static int lp_fill(struct lazy_pid *lpi, uint64_t dst, const char *buf, uint64_t
 
 static int lp_read_events(struct lazy_pid *lpi);
 
+/*
+ * A copy met an unread uffd event. The loop reads it at once; the stream
+ * thread lets go of the lock for a moment, the uffd being readable wakes the
+ * loop, and the outstanding set is looked at again after that.
+ */
+static int lp_event_pending(struct lazy_pid *lpi)
+{
+	struct lazy_daemon *ld = lpi->ld;
+
+	if (pthread_equal(pthread_self(), ld->loop_th))
+		return lp_read_events(lpi);
+	pl_unlock(&ld->lock);
+	usleep(50);
+	pl_lock_bulk(&ld->lock);
+	return 0;
+}
+
 /* Fill what @lpi still misses of source pages [addr, addr + nr) from @data. */
 static int lp_deliver(struct lazy_pid *lpi, uint64_t addr, unsigned int nr, const char *data, uint64_t *filled)
 {
@@ -263,7 +291,7 @@ again:
 	free(v);
 	if (ret == 1) {
 		/* an unread event (fork, remap, remove, unmap) holds the copy: read it, redo */
-		if (lp_read_events(lpi))
+		if (lp_event_pending(lpi))
 			return lpi->gone ? 0 : -1;
 		if (++spins > 100)
 			usleep(100);
@@ -438,6 +466,9 @@ static int lp_read_events(struct lazy_pid *lpi)
 		for (size_t i = 0; i < n / sizeof(msgs[0]); i++)
 			if (lp_on_msg(lpi, &msgs[i]))
 				return -1;
+		/* drained: epoll (level-triggered) tells about the next ones; no read for EAGAIN */
+		if ((size_t)n < sizeof(msgs))
+			return 0;
 	}
 	return 0;
 }
@@ -743,17 +774,37 @@ static void ld_fault_done(struct lazy_daemon *ld, size_t i)
 	ld->nr_faults--;
 }
 
-/* Pages from @addr on that the same fetch may bring: same range, not asked for yet. */
+/* Pages from @addr on (at most FAULT_AROUND) in range @r, not asked for yet. */
 static unsigned int lp_fault_around(struct lazy_pid *lpi, const struct lz_range *r, uint64_t addr)
 {
 	struct page_src *src = lpi->ld->src;
 	uint64_t s = r->src + (addr - r->start);
-	unsigned int n = 1;
+	unsigned int n = 0;
 
 	while (n < FAULT_AROUND && addr + n * PAGE_SIZE < r->end &&
 	       !src->ops->busy(src, lpi->src_pid, s + n * PAGE_SIZE, 1))
 		n++;
 	return n;
+}
+
+/*
+ * The faulting page alone first: its thread wakes after a one-page round
+ * trip. When this process's faults walk forward, the pages after it follow
+ * as a second request, answered right after the first (fault-around that
+ * costs the fault nothing; random faults do not pay for neighbours).
+ */
+static int lp_fetch_fault(struct lazy_pid *lpi, const struct lz_range *r, uint64_t addr)
+{
+	struct page_src *src = lpi->ld->src;
+	uint64_t s = r->src + (addr - r->start);
+	bool forward = addr > lpi->last_fault && addr - lpi->last_fault <= SEQ_WINDOW;
+	unsigned int n = forward ? lp_fault_around(lpi, r, addr + PAGE_SIZE) : 0;
+
+	/* r is not used below: a local source delivers at once and changes the set */
+	lpi->last_fault = addr;
+	if (src->ops->fetch(src, lpi->src_pid, s, 1, true))
+		return -1;
+	return n ? src->ops->fetch(src, lpi->src_pid, s + PAGE_SIZE, n, false) : 0;
 }
 
 /*
@@ -810,8 +861,7 @@ static int ld_serve_faults(struct lazy_daemon *ld)
 		if (ld->src->ops->busy(ld->src, lpi->src_pid, r->src + (f->addr - r->start), 1))
 			continue;
 		/* local sources deliver at once: the next turn of the loop sees the page there */
-		if (ld->src->ops->fetch(ld->src, lpi->src_pid, r->src + (f->addr - r->start),
-					lp_fault_around(lpi, r, f->addr), true))
+		if (lp_fetch_fault(lpi, r, f->addr))
 			return -1;
 	}
 	return 0;
@@ -904,47 +954,63 @@ static int ld_dispatch(struct lazy_daemon *ld, struct ep_tag *tag)
 		return 0;
 	}
 	case EP_SRC:
-		return ld->src->ops->readable(ld->src, BULK_BUDGET);
+		return ld->src->ops->readable(ld->src);
 	}
 	return 0;
+}
+
+/*
+ * One pass over @n epoll events, with ld->lock held: 1 complete, 0 wait
+ * again (*timeout ms), -1 failed.
+ */
+static int ld_turn(struct lazy_daemon *ld, struct epoll_event *ev, int n, int *timeout, long long deadline)
+{
+	int ret;
+
+	/* uffd events first (a copy needs them read), then the source's fault replies */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			struct ep_tag *tag = ev[i].data.ptr;
+
+			if (!tag || (tag->kind == EP_SRC) != (pass == 1))
+				continue;
+			/* dispatching a connection frees its tag: pass 1 must not read it */
+			ev[i].data.ptr = NULL;
+			if (ld_dispatch(ld, tag))
+				return -1;
+		}
+	if (ld_serve_faults(ld))
+		return -1;
+	ret = ld->nr_faults ? 0 : ld_bg_step(ld);
+	if (ret < 0)
+		return -1;
+	*timeout = ret ? 0 : 1000;
+	if (deadline && !ld->nr_handed && now_ns() > deadline) {
+		pr_err("no restore handed off a userfaultfd within %d s\n", ld->o->timeout);
+		return -1;
+	}
+	return ld_complete(ld);
 }
 
 static int ld_loop(struct lazy_daemon *ld)
 {
 	struct epoll_event ev[32];
-	int timeout = 1000, n;
+	int timeout = 0, n = 0, ret;
 	long long deadline = ld->o->timeout > 0 ? now_ns() + ld->o->timeout * 1000000000LL : 0;
 
-	while (!ld_complete(ld)) {
+	for (;;) {
+		pl_lock_urgent(&ld->lock);
+		ret = ld_turn(ld, ev, n, &timeout, deadline);
+		pl_unlock(&ld->lock);
+		if (ret)
+			return ret < 0 ? -1 : 0;
 		n = epoll_wait(ld->epfd, ev, ARRAY_SIZE(ev), timeout);
 		if (n < 0 && errno != EINTR) {
 			pr_perror("epoll_wait");
 			return -1;
 		}
-		/* the source last: fault replies and uffd events first, then a bounded stream slice */
-		for (int pass = 0; pass < 2; pass++)
-			for (int i = 0; i < n; i++) {
-				struct ep_tag *tag = ev[i].data.ptr;
-
-				if (!tag || (tag->kind == EP_SRC) != (pass == 1))
-					continue;
-				/* dispatching a connection frees its tag: pass 1 must not read it */
-				ev[i].data.ptr = NULL;
-				if (ld_dispatch(ld, tag))
-					return -1;
-			}
-		if (ld_serve_faults(ld))
-			return -1;
-		timeout = ld->nr_faults ? 1000 : ld_bg_step(ld);
-		if (timeout < 0)
-			return -1;
-		timeout = timeout ? 0 : 1000;
-		if (deadline && !ld->nr_handed && now_ns() > deadline) {
-			pr_err("no restore handed off a userfaultfd within %d s\n", ld->o->timeout);
-			return -1;
-		}
+		n = max_t(int, n, 0);
 	}
-	return 0;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -1058,7 +1124,7 @@ static int ld_setup(struct lazy_daemon *ld)
 	}
 	ld->src_tag.kind = EP_SRC;
 	if (ld->remote)
-		ld->src = page_src_remote(o, ld->root_pid, ld->epfd, &ld->src_tag, ld_deliver, ld);
+		ld->src = page_src_remote(o, ld->root_pid, ld->epfd, &ld->src_tag, &ld->lock, ld_deliver, ld);
 	else
 		ld->src = page_src_local(ld->dfd, ld_deliver, ld);
 	if (!ld->src || ld_listen(ld))
@@ -1075,6 +1141,9 @@ static void ld_fini(struct lazy_daemon *ld)
 {
 	struct lazy_pid *lpi, *next;
 
+	/* the source's stream thread ends first: nothing below runs beside it */
+	if (ld->src)
+		ld->src->ops->destroy(ld->src);
 	if (ld->keeper.sk >= 0)
 		keeper_abort(&ld->keeper);
 	for (lpi = ld->pids; lpi; lpi = next) {
@@ -1086,8 +1155,6 @@ static void ld_fini(struct lazy_daemon *ld)
 		rs_free(&lpi->out);
 		free(lpi);
 	}
-	if (ld->src)
-		ld->src->ops->destroy(ld->src);
 	for (size_t i = 0; i < ld->nr_pms; i++) {
 		pagemap_free(ld->pms[i]);
 		free(ld->pms[i]);
@@ -1103,6 +1170,7 @@ static void ld_fini(struct lazy_daemon *ld)
 		close(ld->epfd);
 	if (ld->dfd >= 0)
 		close(ld->dfd);
+	pthread_mutex_destroy(&ld->lock.m);
 }
 
 int cr_lazy_pages(const struct opts *o)
@@ -1118,10 +1186,17 @@ int cr_lazy_pages(const struct opts *o)
 		/* CRIU_LAZY_NO_BG=1: never stream or prefetch; pages come by fault only (fault-latency benchmark) */
 		.no_bg = getenv("CRIU_LAZY_NO_BG") != NULL,
 	};
+	pthread_mutexattr_t ma;
 	int ret = 1;
 
 	signal(SIGPIPE, SIG_IGN);
 	ld.st.t_start = now_ns();
+	ld.loop_th = pthread_self();
+	/* adaptive: the loop spins a little for a stream piece rather than sleeping */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&ld.lock.m, &ma);
+	pthread_mutexattr_destroy(&ma);
 	if (ld.remote && (!o->address || !o->port)) {
 		pr_err("--page-server needs --address and --port of the dumping source\n");
 		goto out;

@@ -5,9 +5,9 @@
  *
  *   local   pread from pages-N.img, located through pagemap-PID.img
  *           (synchronous: the pages are delivered before fetch returns)
- *   remote  LZ_REQ_PAGES on the lazy-proto FAULT connection, plus the BULK
- *           stream of every lazy page (asynchronous: replies are read when
- *           the source's sockets are readable, in bounded steps)
+ *   remote  LZ_REQ_PAGES on the lazy-proto FAULT connection (asynchronous:
+ *           replies are read when its socket is readable), plus the BULK
+ *           stream of every lazy page, received by a thread of its own
  *
  * Pages reach the caller only through the deliver callback; urgent says
  * whether a fault asked for them; data == NULL means never-present pages:
@@ -21,6 +21,9 @@
 #ifndef CR_PAGE_READ_H
 #define CR_PAGE_READ_H
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +54,44 @@ void pagemap_free(struct pagemap *pm);
 /* The run containing @addr, or NULL. */
 const struct pm_run *pagemap_find(const struct pagemap *pm, uint64_t addr);
 
-/* Called for every piece of pages that arrives; non-zero return fails the source call. */
+/*
+ * Called for every piece of pages that arrives; non-zero return fails the
+ * source call. A source's own stream thread calls it with ps->lock held,
+ * urgent false, and at most PAGE_SRC_PIECE pages at a time.
+ */
+#define PAGE_SRC_PIECE 8
+/*
+ * The daemon's lock over its outstanding sets and uffds. The epoll loop
+ * holds it while it works; a source's stream thread delivers under it, in
+ * pieces of a bounded size, and steps aside while a fault waits for it:
+ *
+ *   loop:    pl_lock_urgent ... events, faults ... pl_unlock; epoll_wait
+ *   stream:  recv (unlocked) | pl_lock_bulk, deliver <= N pages, pl_unlock | ...
+ */
+struct page_lock {
+	pthread_mutex_t m;
+	atomic_int urgent;	/* threads of the loop waiting for m */
+};
+
+static inline void pl_lock_urgent(struct page_lock *l)
+{
+	atomic_fetch_add(&l->urgent, 1);
+	pthread_mutex_lock(&l->m);
+	atomic_fetch_sub(&l->urgent, 1);
+}
+
+static inline void pl_lock_bulk(struct page_lock *l)
+{
+	while (atomic_load(&l->urgent))
+		sched_yield();
+	pthread_mutex_lock(&l->m);
+}
+
+static inline void pl_unlock(struct page_lock *l)
+{
+	pthread_mutex_unlock(&l->m);
+}
+
 typedef int (*page_deliver_fn)(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, const void *data,
 			       bool urgent);
 
@@ -66,8 +106,8 @@ struct page_src_ops {
 	bool (*busy)(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr);
 	/* Start the background stream of every lazy page; NULL: the caller fetches in chunks. */
 	int (*stream)(struct page_src *ps);
-	/* Its sockets are readable: read at most about @budget bytes of stream data. */
-	int (*readable)(struct page_src *ps, size_t budget);
+	/* Its fds in epfd are readable: read the fault replies there are. */
+	int (*readable)(struct page_src *ps);
 	/* The commit point (the restored tree runs), and completion. */
 	int (*resumed)(struct page_src *ps);
 	int (*done)(struct page_src *ps);
@@ -81,14 +121,19 @@ struct page_src {
 	void *arg;
 	int epfd;		/* the source adds its sockets here ... */
 	void *ep_tag;		/* ... with this epoll data.ptr */
+	struct page_lock *lock;	/* the caller's; its stream thread delivers under it */
 	unsigned int inflight;	/* requests not answered yet */
-	bool stream_done;	/* the source has nothing more to stream */
-	bool committed;		/* after resumed(): reconnect instead of failing */
+	atomic_bool stream_done; /* the source has nothing more to stream */
+	atomic_bool committed;	/* after resumed(): reconnect instead of failing */
 };
 
 struct page_src *page_src_local(int dfd, page_deliver_fn deliver, void *arg);
-/* Connects FAULT and BULK to o->address:o->port with session @session (the dumped root pid). */
+/*
+ * Connects FAULT and BULK to o->address:o->port with session @session (the
+ * dumped root pid). The stream is received and delivered by a thread of its
+ * own, under @lock, so faults never wait behind it for more than one piece.
+ */
 struct page_src *page_src_remote(const struct opts *o, uint64_t session, int epfd, void *ep_tag,
-				 page_deliver_fn deliver, void *arg);
+				 struct page_lock *lock, page_deliver_fn deliver, void *arg);
 
 #endif
