@@ -22,7 +22,10 @@
  *   | cmd u16 | flags u16 | status u32 | pid u32 | nr_pages u32 | addr u64 | payload_len u64 |
  *
  *   LZ_REQ_PAGES   d->s  pid, addr, nr_pages: send these pages (fault; the first
- *                        page is the faulting one, the rest fault-around).
+ *                        page is the faulting one, the rest fault-around). Our
+ *                        daemon asks for a faulting page alone, and for the
+ *                        pages after it as a request of their own that follows
+ *                        (a one-page reply wakes the thread soonest).
  *                        Answered by exactly one LZ_PAGES, LZ_ZERO or LZ_ERROR
  *                        at the same addr; its nr_pages may be smaller than
  *                        asked (never 0): the longest prefix of the request
