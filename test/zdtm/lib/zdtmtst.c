@@ -174,6 +174,9 @@ static void launcher(int rfd, pid_t child)
 		fprintf(stderr, "test failed before it was ready, see %s\n", test_outfile);
 		_exit(1);
 	}
+	/* Ready means the child has closed its end too: it must not be dumped holding it. */
+	while (read(rfd, &c, 1) > 0)
+		;
 	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		perror(pidfile);
