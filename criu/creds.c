@@ -385,11 +385,21 @@ out:
 	return ret;
 }
 
-void free_creds(TaskCoreEntry *tc, ThreadCoreEntry *th)
+void free_task_creds(TaskCoreEntry *tc)
 {
 	for (size_t i = 0; i < tc->n_posix_timers; i++)
 		free(tc->posix_timers[i]);
 	free(tc->posix_timers);
+}
+
+void free_creds(TaskCoreEntry *tc, ThreadCoreEntry *th)
+{
+	free_task_creds(tc);
+	free_thread_creds(th);
+}
+
+void free_thread_creds(ThreadCoreEntry *th)
+{
 	if (th->seccomp) {
 		for (size_t i = 0; i < th->seccomp->n_filters; i++)
 			free(th->seccomp->filters[i]);
@@ -403,16 +413,24 @@ void free_creds(TaskCoreEntry *tc, ThreadCoreEntry *th)
 
 /* ---- restore: the restorer's arguments ------------------------------- */
 
-size_t creds_args_len(const CoreEntry *core)
+size_t creds_thread_len(const ThreadCoreEntry *th)
 {
-	const ThreadCoreEntry *th = core->thread;
-	size_t len = core->tc->n_posix_timers * sizeof(struct rst_posix_timer);
+	size_t len = 0;
 
 	if (th->seccomp)
 		for (size_t i = 0; i < th->seccomp->n_filters; i++)
 			len += sizeof(struct rst_seccomp) + th->seccomp->filters[i]->insns.len;
 	if (th->creds)
 		len += ALIGN_UP(th->creds->n_groups * sizeof(uint32_t), 8);
+	return len;
+}
+
+size_t creds_args_len(const CoreEntry *core)
+{
+	size_t len = core->tc->n_posix_timers * sizeof(struct rst_posix_timer) + creds_thread_len(core->thread);
+
+	for (size_t i = 0; i < core->n_threads; i++)
+		len += creds_thread_len(core->threads[i]);
 	return len;
 }
 
@@ -448,14 +466,16 @@ static void fill_timers(const TaskCoreEntry *tc, struct restorer_args *a, uint64
 	*off += a->nr_timers * sizeof(*t);
 }
 
-static void fill_seccomp(const SeccompEntry *se, struct restorer_args *a, uint64_t *off)
+/* The filters at *@off (advanced); where and how many in *@list_off, *@nr. */
+static void fill_seccomp(const SeccompEntry *se, struct restorer_args *a, uint64_t *off, uint64_t *list_off,
+			 uint32_t *nr)
 {
 	struct rst_seccomp *f = (void *)((char *)a + *off);
 
-	a->seccomp_off = *off;
-	a->nr_seccomp = se ? se->n_filters : 0;
-	*off += a->nr_seccomp * sizeof(*f);
-	for (uint32_t i = 0; i < a->nr_seccomp; i++) {
+	*list_off = *off;
+	*nr = se ? se->n_filters : 0;
+	*off += *nr * sizeof(*f);
+	for (uint32_t i = 0; i < *nr; i++) {
 		const ProtobufCBinaryData *p = &se->filters[i]->insns;
 
 		memcpy((char *)a + *off, p->data, p->len);
@@ -484,12 +504,10 @@ static void fill_legacy_creds(const TaskCoreEntry *tc, struct restorer_args *a)
 		rc->cap_prm = rc->cap_eff = d[0].permitted | (uint64_t)d[1].permitted << 32;
 }
 
-static void fill_creds(const CredsEntry *ce, struct restorer_args *a, uint64_t *off)
+static void fill_creds(const CredsEntry *ce, struct rst_creds *rc, struct restorer_args *a, uint64_t *off)
 {
-	struct rst_creds *rc = &a->creds;
 	uint32_t ids[8] = {ce->uid, ce->euid, ce->suid, ce->fsuid, ce->gid, ce->egid, ce->sgid, ce->fsgid};
 
-	a->has_creds = 1;
 	memcpy(rc->uid, ids, sizeof(rc->uid));
 	memcpy(rc->gid, ids + 4, sizeof(rc->gid));
 	rc->cap_inh = ce->cap_inh;
@@ -503,7 +521,6 @@ static void fill_creds(const CredsEntry *ce, struct restorer_args *a, uint64_t *
 	if (ce->n_groups)
 		memcpy((char *)a + *off, ce->groups, ce->n_groups * sizeof(uint32_t));
 	*off += ALIGN_UP(ce->n_groups * sizeof(uint32_t), 8);
-	a->no_new_privs = ce->no_new_privs;
 }
 
 void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *off)
@@ -512,16 +529,40 @@ void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *o
 	const ThreadCoreEntry *th = core->thread;
 
 	fill_timers(tc, a, off);
-	fill_seccomp(th->seccomp, a, off);
-	if (th->creds)
-		fill_creds(th->creds, a, off);
-	else
+	fill_seccomp(th->seccomp, a, off, &a->seccomp_off, &a->nr_seccomp);
+	if (th->creds) {
+		fill_creds(th->creds, &a->creds, a, off);
+		a->has_creds = 1;
+		a->no_new_privs = th->creds->no_new_privs;
+	} else {
 		fill_legacy_creds(tc, a);
+	}
 	a->dumpable = tc->has_dumpable ? tc->dumpable : 1;
 	a->child_subreaper = tc->has_child_subreaper && tc->child_subreaper;
 	if (th->has_pdeath_sig && th->pdeath_sig)
 		pr_warn("pid %u: its parent-death signal %u is not restored: its parent is not in the dump\n", tc->pid,
 			th->pdeath_sig);
+}
+
+/* A thread without a creds entry (none in the images) takes the main thread's. */
+void creds_fill_thread(const ThreadCoreEntry *th, struct rst_thread *t, struct restorer_args *a, uint64_t *off)
+{
+	uint32_t nr_seccomp = 0;
+
+	fill_seccomp(th->seccomp, a, off, &t->seccomp_off, &nr_seccomp);
+	t->nr_seccomp = nr_seccomp;
+	if (th->creds) {
+		fill_creds(th->creds, &t->creds, a, off);
+		t->flags |= RST_TH_CREDS;
+		if (th->creds->no_new_privs)
+			t->flags |= RST_TH_NO_NEW_PRIVS;
+		return;
+	}
+	t->creds = a->creds;
+	if (a->has_creds)
+		t->flags |= RST_TH_CREDS;
+	if (a->no_new_privs)
+		t->flags |= RST_TH_NO_NEW_PRIVS;
 }
 
 /* ---- restore: what this criu can promise ------------------------------- */
@@ -646,7 +687,17 @@ static int check_seccomp(const char *img, pid_t pid, const SeccompEntry *se)
 	return 0;
 }
 
-static int check_timer(const char *img, pid_t pid, const PosixTimerEntry *t)
+static bool is_thread(const CoreEntry *core, pid_t pid, uint32_t tid)
+{
+	if ((pid_t)tid == pid)
+		return true;
+	for (size_t i = 0; i < core->n_threads; i++)
+		if (core->threads[i]->tid == tid)
+			return true;
+	return false;
+}
+
+static int check_timer(const char *img, pid_t pid, const CoreEntry *core, const PosixTimerEntry *t)
 {
 	uint32_t kind = t->notify & ~SIGEV_THREAD_ID;
 
@@ -658,19 +709,28 @@ static int check_timer(const char *img, pid_t pid, const PosixTimerEntry *t)
 		       t->signo);
 		return -1;
 	}
-	if ((t->notify & SIGEV_THREAD_ID) && (!t->has_tid || (pid_t)t->tid != pid)) {
-		pr_err("%s: pid %d: POSIX timer %d signals thread %u, not the task: not supported\n", img, pid, t->id,
-		       t->tid);
+	if ((t->notify & SIGEV_THREAD_ID) && (!t->has_tid || !is_thread(core, pid, t->tid))) {
+		pr_err("%s: pid %d: POSIX timer %d signals thread %u, not one of the task's: not supported\n", img, pid,
+		       t->id, t->tid);
 		return -1;
 	}
 	return 0;
 }
 
-int check_creds(const char *img, pid_t pid, const TaskCoreEntry *tc, const ThreadCoreEntry *th)
+int check_thread_creds(const char *img, pid_t tid, const ThreadCoreEntry *th)
 {
-	if (th->creds && check_caps(img, pid, th->creds))
+	if (th->creds && check_caps(img, tid, th->creds))
 		return -1;
-	if (th->seccomp && check_seccomp(img, pid, th->seccomp))
+	if (th->seccomp && check_seccomp(img, tid, th->seccomp))
+		return -1;
+	return 0;
+}
+
+int check_creds(const char *img, pid_t pid, const CoreEntry *core)
+{
+	const TaskCoreEntry *tc = core->tc;
+
+	if (check_thread_creds(img, pid, core->thread))
 		return -1;
 	if (tc->has_dumpable && tc->dumpable > 1) {
 		pr_err("%s: pid %d: dumpable %u (fs.suid_dumpable) can't be set with prctl: not supported\n", img, pid,
@@ -678,7 +738,7 @@ int check_creds(const char *img, pid_t pid, const TaskCoreEntry *tc, const Threa
 		return -1;
 	}
 	for (size_t i = 0; i < tc->n_posix_timers; i++)
-		if (check_timer(img, pid, tc->posix_timers[i]))
+		if (check_timer(img, pid, core, tc->posix_timers[i]))
 			return -1;
 	return 0;
 }

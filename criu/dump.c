@@ -46,6 +46,7 @@ struct dump_ctx {
 	const struct opts *o;
 	pid_t pid;
 	int dfd;
+	struct seized_threads threads;	/* every thread, frozen */
 	struct vma_list vmas;
 	struct proc_stat stat;
 	struct proc_status status;
@@ -76,16 +77,11 @@ static int has_children(pid_t pid)
 	return ret;
 }
 
-/* What this version can restore: one single-threaded process, its own session. */
+/* What this version can restore: one process (with its threads), its own session. */
 static int check_supported(struct dump_ctx *c)
 {
 	int ch;
 
-	if (c->status.threads != 1) {
-		pr_err("pid %d has %d threads: only single-threaded processes are supported yet\n", c->pid,
-		       c->status.threads);
-		return -1;
-	}
 	ch = has_children(c->pid);
 	if (ch < 0)
 		return -1;
@@ -105,6 +101,41 @@ static int check_supported(struct dump_ctx *c)
 			       (unsigned long)v->start, (unsigned long)v->end, v->name ? v->name : "?");
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* Registers, signals, creds... of every thread but the main one: core.threads. */
+static int collect_threads(struct dump_ctx *c)
+{
+	unsigned int n = c->threads.nr - 1;
+
+	if (!n)
+		return 0;
+	c->core.threads = xzalloc(n * sizeof(*c->core.threads));
+	if (!c->core.threads)
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		c->core.threads[i] = collect_other_thread(c->pid, c->threads.tids[i + 1]);
+		if (!c->core.threads[i])
+			return -1;
+		c->core.n_threads++;
+	}
+	return 0;
+}
+
+/* What only each thread itself can tell: the parasite visits them one by one. */
+static int visit_threads(struct dump_ctx *c)
+{
+	struct parasite_misc misc;
+	uint64_t mask;
+
+	for (size_t i = 0; i < c->core.n_threads; i++) {
+		ThreadCoreEntry *th = c->core.threads[i];
+
+		if (parasite_thread_misc(c->ctl, th->tid, &misc, &mask) || fill_thread_from_misc(&misc, &c->tc, th))
+			return -1;
+		th->blk_sigset = mask;
 	}
 	return 0;
 }
@@ -131,7 +162,7 @@ static int collect_task(struct dump_ctx *c)
 	c->tc.has_uid = c->tc.has_gid = true;
 	c->tc.uid = c->status.uid[1];
 	c->tc.gid = c->status.gid[1];
-	if (collect_thread_state(c->pid, &c->th) || collect_rlimits(c->pid, &c->tc) ||
+	if (collect_thread_state(c->pid, &c->th) || collect_threads(c) || collect_rlimits(c->pid, &c->tc) ||
 	    collect_sched(c->pid, &c->tc))
 		return -1;
 	return collect_mm(c->pid, &c->stat, &c->vmas, &c->mm);
@@ -166,7 +197,7 @@ static int dump_with_parasite(struct dump_ctx *c)
 	c->ctl = parasite_infect(c->pid, &c->vmas);
 	if (!c->ctl)
 		return -1;
-	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th))
+	if (parasite_get_misc(c->ctl, &misc) || fill_from_misc(&misc, &c->tc, &c->th) || visit_threads(c))
 		return -1;
 	if (collect_posix_timers(c->pid, c->ctl, &c->tc))
 		return -1;
@@ -334,12 +365,12 @@ static int finish(struct dump_ctx *c)
 	if (c->o->lazy_pages) {
 		r = serve_lazy(c);
 		if (r > 0) {
-			unseize_task(c->pid);
+			unseize_threads(&c->threads);
 			pr_err("pid %d: the process was resumed untouched\n", c->pid);
 			return -1;
 		}
 	}
-	if (c->o->leave_running ? unseize_task(c->pid) : kill_seized_task(c->pid))
+	if (c->o->leave_running ? unseize_threads(&c->threads) : kill_seized_threads(&c->threads))
 		return -1;
 	report(c);
 	return r;
@@ -360,18 +391,19 @@ int cr_dump(const struct opts *o)
 	if (c.dfd < 0)
 		return 1;
 	c.t_freeze = now_ns();
-	if (seize_task(c.pid))
+	if (seize_threads(c.pid, &c.threads))
 		goto out;
 	if (dump_frozen(&c)) {
 		if (c.ctl)
 			parasite_cure(c.ctl);
-		unseize_task(c.pid);
+		unseize_threads(&c.threads);
 		pr_err("pid %d: dump failed; the process was resumed untouched\n", c.pid);
 		goto out;
 	}
 	if (finish(&c) == 0)
 		ret = 0;
 out:
+	free(c.threads.tids);
 	free_core_entry(&c.core);
 	free_mm_entry(&c.mm);
 	vma_list_free(&c.vmas);

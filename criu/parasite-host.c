@@ -65,12 +65,21 @@ struct stop {
 	struct __ptrace_syscall_info sc;
 };
 
+/* A thread's own state while it works for us; put back before we leave it. */
+struct parasite_thread {
+	pid_t tid;
+	struct user_regs_struct orig_regs;	/* restored verbatim */
+	struct iovec xstate;			/* NT_X86_XSTATE as the kernel gave it */
+	uint64_t orig_sigmask;
+	bool regs_saved, xstate_saved, mask_saved;
+	bool in_sigstop;			/* stopped inside signal delivery */
+};
+
 struct parasite_ctl {
 	pid_t pid;
 	int pidfd;				/* for pidfd_getfd() */
-	struct user_regs_struct orig_regs;	/* restored verbatim at cure */
-	struct iovec xstate;			/* NT_X86_XSTATE as the kernel gave it */
-	uint64_t orig_sigmask;
+	struct parasite_thread leader;		/* the main thread: infected until cure */
+	struct parasite_thread *cur;		/* the thread commands run in now */
 	uint64_t code_addr;			/* the borrowed syscall instruction */
 	long orig_code;				/* the word it replaced */
 	uint64_t base, map_size;		/* the blob area in the task */
@@ -79,8 +88,8 @@ struct parasite_ctl {
 	unsigned int iov_batch;
 	unsigned int nr_stray;
 	siginfo_t stray[MAX_STRAY];
-	bool regs_saved, xstate_saved, mask_saved, code_patched, trap_act_saved;
-	bool in_sigstop;			/* stopped inside signal delivery */
+	pid_t stray_tid[MAX_STRAY];		/* the thread each was taken from */
+	bool code_patched, trap_act_saved;
 	struct parasite_args args;		/* our copy of the args area */
 };
 
@@ -94,8 +103,8 @@ static bool fault_injected(const char *id)
 
 static int set_mask(struct parasite_ctl *ctl, uint64_t mask)
 {
-	if (ptrace(PTRACE_SETSIGMASK, ctl->pid, (void *)sizeof(mask), &mask)) {
-		pr_perror("pid %d: can't set the signal mask", ctl->pid);
+	if (ptrace(PTRACE_SETSIGMASK, ctl->cur->tid, (void *)sizeof(mask), &mask)) {
+		pr_perror("pid %d: can't set the signal mask", ctl->cur->tid);
 		return -1;
 	}
 	return 0;
@@ -103,8 +112,8 @@ static int set_mask(struct parasite_ctl *ctl, uint64_t mask)
 
 static int set_regs(struct parasite_ctl *ctl, struct user_regs_struct *regs)
 {
-	if (ptrace(PTRACE_SETREGS, ctl->pid, NULL, regs)) {
-		pr_perror("pid %d: can't set registers", ctl->pid);
+	if (ptrace(PTRACE_SETREGS, ctl->cur->tid, NULL, regs)) {
+		pr_perror("pid %d: can't set registers", ctl->cur->tid);
 		return -1;
 	}
 	return 0;
@@ -114,10 +123,10 @@ static int task_write(struct parasite_ctl *ctl, uint64_t addr, const void *buf, 
 {
 	struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-	ssize_t n = process_vm_writev(ctl->pid, &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_writev(ctl->cur->tid, &local, 1, &remote, 1, 0);
 
 	if (n != (ssize_t)len) {
-		pr_perror("pid %d: can't write %zu bytes at %#lx (wrote %zd)", ctl->pid, len, (long)addr, n);
+		pr_perror("pid %d: can't write %zu bytes at %#lx (wrote %zd)", ctl->cur->tid, len, (long)addr, n);
 		return -1;
 	}
 	return 0;
@@ -127,10 +136,10 @@ static int task_read(struct parasite_ctl *ctl, uint64_t addr, void *buf, size_t 
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(ctl->pid, &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_readv(ctl->cur->tid, &local, 1, &remote, 1, 0);
 
 	if (n != (ssize_t)len) {
-		pr_perror("pid %d: can't read %zu bytes at %#lx (read %zd)", ctl->pid, len, (long)addr, n);
+		pr_perror("pid %d: can't read %zu bytes at %#lx (read %zd)", ctl->cur->tid, len, (long)addr, n);
 		return -1;
 	}
 	return 0;
@@ -147,18 +156,18 @@ static int classify_stop(struct parasite_ctl *ctl, int sig, int status, struct s
 		return 0;
 	}
 	if (event) {
-		pr_err("pid %d: unexpected ptrace event %d (exiting?) while infected\n", ctl->pid, event);
+		pr_err("pid %d: unexpected ptrace event %d (exiting?) while infected\n", ctl->cur->tid, event);
 		return -1;
 	}
 	if (sig == (SIGTRAP | 0x80) &&
-	    ptrace(PTRACE_GET_SYSCALL_INFO, ctl->pid, (void *)sizeof(st->sc), &st->sc) > 0 &&
+	    ptrace(PTRACE_GET_SYSCALL_INFO, ctl->cur->tid, (void *)sizeof(st->sc), &st->sc) > 0 &&
 	    st->sc.op != PTRACE_SYSCALL_INFO_NONE) {
 		st->kind = st->sc.op == PTRACE_SYSCALL_INFO_ENTRY ? STOP_ENTRY : STOP_EXIT;
 		return 0;
 	}
 	st->kind = STOP_SIGNAL;
-	if (ptrace(PTRACE_GETSIGINFO, ctl->pid, NULL, &st->si)) {
-		pr_perror("pid %d: can't read siginfo of signal %d", ctl->pid, sig);
+	if (ptrace(PTRACE_GETSIGINFO, ctl->cur->tid, NULL, &st->si)) {
+		pr_perror("pid %d: can't read siginfo of signal %d", ctl->cur->tid, sig);
 		return -1;
 	}
 	return 0;
@@ -169,19 +178,19 @@ static int resume_wait(struct parasite_ctl *ctl, int req, int inject, struct sto
 {
 	int status, sig;
 
-	if (ptrace(req, ctl->pid, NULL, (void *)(long)inject)) {
-		pr_perror("pid %d: can't resume", ctl->pid);
+	if (ptrace(req, ctl->cur->tid, NULL, (void *)(long)inject)) {
+		pr_perror("pid %d: can't resume", ctl->cur->tid);
 		return -1;
 	}
-	ctl->in_sigstop = false;
+	ctl->cur->in_sigstop = false;
 	memset(st, 0, sizeof(*st));
-	sig = wait_task_stop(ctl->pid, &status);
+	sig = wait_task_stop(ctl->cur->tid, &status);
 	if (sig < 0)
 		return -1;
 	if (classify_stop(ctl, sig, status, st))
 		return -1;
-	ctl->in_sigstop = st->kind == STOP_SIGNAL || st->kind == STOP_EVENT;
-	pr_debug("pid %d: stop kind %d sig %d op %d status %#x\n", ctl->pid, st->kind, sig, st->sc.op, status);
+	ctl->cur->in_sigstop = st->kind == STOP_SIGNAL || st->kind == STOP_EVENT;
+	pr_debug("pid %d: stop kind %d sig %d op %d status %#x\n", ctl->cur->tid, st->kind, sig, st->sc.op, status);
 	return 0;
 }
 
@@ -196,10 +205,11 @@ static int stray_signal(struct parasite_ctl *ctl, const struct stop *st)
 	if (st->sig == SIGSTOP)
 		return SIGSTOP;
 	if (ctl->nr_stray == MAX_STRAY) {
-		pr_err("pid %d: too many signals arrived while infected; signal %d lost\n", ctl->pid, st->sig);
+		pr_err("pid %d: too many signals arrived while infected; signal %d lost\n", ctl->cur->tid, st->sig);
 		return -1;
 	}
-	pr_debug("pid %d: signal %d kept for after cure\n", ctl->pid, st->sig);
+	pr_debug("pid %d: signal %d kept for after cure\n", ctl->cur->tid, st->sig);
+	ctl->stray_tid[ctl->nr_stray] = ctl->cur->tid;
 	ctl->stray[ctl->nr_stray++] = st->si;
 	return 0;
 }
@@ -222,9 +232,9 @@ static void report_crash(struct parasite_ctl *ctl, const struct stop *st, const 
 {
 	struct user_regs_struct regs = {};
 
-	ptrace(PTRACE_GETREGS, ctl->pid, NULL, &regs);
+	ptrace(PTRACE_GETREGS, ctl->cur->tid, NULL, &regs);
 	pr_err("pid %d: %s crashed: signal %d (si_code %d, addr %p) at rip %#llx; blob at %#lx, syscall at %#lx\n",
-	       ctl->pid, what, st->sig, st->si.si_code, st->si.si_addr, regs.rip, (long)ctl->base,
+	       ctl->cur->tid, what, st->sig, st->si.si_code, st->si.si_addr, regs.rip, (long)ctl->base,
 	       (long)ctl->code_addr);
 }
 
@@ -258,7 +268,7 @@ static int do_remote_syscall(struct parasite_ctl *ctl, long nr, long *ret)
 			*ret = st.sc.exit.rval;
 			return 0;
 		}
-		pr_err("pid %d: unexpected syscall stop (op %d) running syscall %ld\n", ctl->pid, st.sc.op, nr);
+		pr_err("pid %d: unexpected syscall stop (op %d) running syscall %ld\n", ctl->cur->tid, st.sc.op, nr);
 		return -1;
 	}
 }
@@ -270,7 +280,7 @@ static int do_remote_syscall(struct parasite_ctl *ctl, long nr, long *ret)
 static int remote_syscall(struct parasite_ctl *ctl, long *ret, long nr, long a1, long a2, long a3, long a4,
 			  long a5, long a6)
 {
-	struct user_regs_struct regs = ctl->orig_regs;
+	struct user_regs_struct regs = ctl->cur->orig_regs;
 
 	regs.rip = ctl->code_addr;
 	regs.rax = nr;
@@ -301,7 +311,7 @@ static int wait_blob_trap(struct parasite_ctl *ctl)
 		if (st.kind == STOP_EVENT)
 			continue;
 		if (st.kind != STOP_SIGNAL) {
-			pr_err("pid %d: unexpected syscall stop in the parasite\n", ctl->pid);
+			pr_err("pid %d: unexpected syscall stop in the parasite\n", ctl->cur->tid);
 			return -1;
 		}
 		if (!is_fault(&st)) {
@@ -310,8 +320,8 @@ static int wait_blob_trap(struct parasite_ctl *ctl)
 				return -1;
 			continue;
 		}
-		if (ptrace(PTRACE_GETREGS, ctl->pid, NULL, &regs)) {
-			pr_perror("pid %d: can't read registers", ctl->pid);
+		if (ptrace(PTRACE_GETREGS, ctl->cur->tid, NULL, &regs)) {
+			pr_perror("pid %d: can't read registers", ctl->cur->tid);
 			return -1;
 		}
 		if (st.sig == SIGTRAP && st.si.si_code == SI_KERNEL && regs.rip == ctl->base + PARASITE_TRAP_END)
@@ -340,7 +350,7 @@ static const char *cmd_name(unsigned int cmd)
  */
 static int run_command(struct parasite_ctl *ctl, unsigned int cmd, size_t in, size_t out)
 {
-	struct user_regs_struct regs = ctl->orig_regs;
+	struct user_regs_struct regs = ctl->cur->orig_regs;
 	size_t hdr = offsetof(struct parasite_args, u);
 
 	ctl->args.cmd = cmd;
@@ -359,7 +369,7 @@ static int run_command(struct parasite_ctl *ctl, unsigned int cmd, size_t in, si
 		return -1;
 	if (ctl->args.ret) {
 		errno = -ctl->args.ret;
-		pr_perror("pid %d: parasite command %s failed", ctl->pid, cmd_name(cmd));
+		pr_perror("pid %d: parasite command %s failed", ctl->cur->tid, cmd_name(cmd));
 		return -1;
 	}
 	return 0;
@@ -375,25 +385,25 @@ static int save_task_state(struct parasite_ctl *ctl)
 	 * are off until we detach (needs CAP_SYS_ADMIN; without it only tasks
 	 * with no filters, or filters that allow ours, can be dumped).
 	 */
-	if (ptrace(PTRACE_SETOPTIONS, ctl->pid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP)) &&
-	    ptrace(PTRACE_SETOPTIONS, ctl->pid, NULL, (void *)opts)) {
-		pr_perror("pid %d: can't set ptrace options", ctl->pid);
+	if (ptrace(PTRACE_SETOPTIONS, ctl->cur->tid, NULL, (void *)(opts | PTRACE_O_SUSPEND_SECCOMP)) &&
+	    ptrace(PTRACE_SETOPTIONS, ctl->cur->tid, NULL, (void *)opts)) {
+		pr_perror("pid %d: can't set ptrace options", ctl->cur->tid);
 		return -1;
 	}
-	if (ptrace(PTRACE_GETREGS, ctl->pid, NULL, &ctl->orig_regs)) {
-		pr_perror("pid %d: can't read registers", ctl->pid);
+	if (ptrace(PTRACE_GETREGS, ctl->cur->tid, NULL, &ctl->cur->orig_regs)) {
+		pr_perror("pid %d: can't read registers", ctl->cur->tid);
 		return -1;
 	}
-	ctl->regs_saved = true;
-	ctl->xstate.iov_base = xmalloc(XSTATE_MAX);
-	if (!ctl->xstate.iov_base)
+	ctl->cur->regs_saved = true;
+	ctl->cur->xstate.iov_base = xmalloc(XSTATE_MAX);
+	if (!ctl->cur->xstate.iov_base)
 		return -1;
-	ctl->xstate.iov_len = XSTATE_MAX;
-	if (ptrace(PTRACE_GETREGSET, ctl->pid, (void *)NT_X86_XSTATE, &ctl->xstate)) {
-		pr_perror("pid %d: can't read the extended state", ctl->pid);
+	ctl->cur->xstate.iov_len = XSTATE_MAX;
+	if (ptrace(PTRACE_GETREGSET, ctl->cur->tid, (void *)NT_X86_XSTATE, &ctl->cur->xstate)) {
+		pr_perror("pid %d: can't read the extended state", ctl->cur->tid);
 		return -1;
 	}
-	ctl->xstate_saved = true;
+	ctl->cur->xstate_saved = true;
 	return 0;
 }
 
@@ -409,20 +419,20 @@ static int patch_code(struct parasite_ctl *ctl, const struct vma_list *vmas)
 		    (vmas->v[i].type == VT_FILE_PRIVATE || vmas->v[i].type == VT_ANON))
 			v = &vmas->v[i];
 	if (!v) {
-		pr_err("pid %d: no executable private mapping to run a syscall from\n", ctl->pid);
+		pr_err("pid %d: no executable private mapping to run a syscall from\n", ctl->cur->tid);
 		return -1;
 	}
 	errno = 0;
-	word = ptrace(PTRACE_PEEKDATA, ctl->pid, (void *)v->start, NULL);
+	word = ptrace(PTRACE_PEEKDATA, ctl->cur->tid, (void *)v->start, NULL);
 	if (errno) {
-		pr_perror("pid %d: can't read code at %#lx", ctl->pid, (long)v->start);
+		pr_perror("pid %d: can't read code at %#lx", ctl->cur->tid, (long)v->start);
 		return -1;
 	}
 	ctl->orig_code = word;
 	ctl->code_addr = v->start;
 	word = (word & ~0xffffL) | SYSCALL_INSN;
-	if (ptrace(PTRACE_POKEDATA, ctl->pid, (void *)v->start, (void *)word)) {
-		pr_perror("pid %d: can't write code at %#lx", ctl->pid, (long)v->start);
+	if (ptrace(PTRACE_POKEDATA, ctl->cur->tid, (void *)v->start, (void *)word)) {
+		pr_perror("pid %d: can't write code at %#lx", ctl->cur->tid, (long)v->start);
 		return -1;
 	}
 	ctl->code_patched = true;
@@ -436,11 +446,11 @@ static int patch_code(struct parasite_ctl *ctl, const struct vma_list *vmas)
  */
 static int take_sigmask(struct parasite_ctl *ctl)
 {
-	if (ptrace(PTRACE_GETSIGMASK, ctl->pid, (void *)sizeof(ctl->orig_sigmask), &ctl->orig_sigmask)) {
-		pr_perror("pid %d: can't read the signal mask", ctl->pid);
+	if (ptrace(PTRACE_GETSIGMASK, ctl->cur->tid, (void *)sizeof(ctl->cur->orig_sigmask), &ctl->cur->orig_sigmask)) {
+		pr_perror("pid %d: can't read the signal mask", ctl->cur->tid);
 		return -1;
 	}
-	ctl->mask_saved = true;
+	ctl->cur->mask_saved = true;
 	return set_mask(ctl, ~SYNC_SIGNALS);
 }
 
@@ -459,7 +469,7 @@ static int map_blob(struct parasite_ctl *ctl)
 		return -1;
 	if ((unsigned long)ret >= -4095UL) {
 		errno = -ret;
-		pr_perror("pid %d: can't map %zu bytes for the parasite", ctl->pid, (size_t)ctl->map_size);
+		pr_perror("pid %d: can't map %zu bytes for the parasite", ctl->cur->tid, (size_t)ctl->map_size);
 		return -1;
 	}
 	ctl->base = ret;
@@ -478,7 +488,7 @@ static int save_trap_action(struct parasite_ctl *ctl)
 		return -1;
 	if (ret) {
 		errno = -ret;
-		pr_perror("pid %d: can't read the action of SIGTRAP", ctl->pid);
+		pr_perror("pid %d: can't read the action of SIGTRAP", ctl->cur->tid);
 		return -1;
 	}
 	if (task_read(ctl, scratch, &ctl->trap_act, sizeof(ctl->trap_act)))
@@ -495,7 +505,9 @@ struct parasite_ctl *parasite_infect(pid_t pid, const struct vma_list *vmas)
 		return NULL;
 	ctl->pid = pid;
 	ctl->pidfd = -1;
-	ctl->in_sigstop = true;	/* seize left it in an interrupt stop */
+	ctl->leader.tid = pid;
+	ctl->leader.in_sigstop = true;	/* seize left it in an interrupt stop */
+	ctl->cur = &ctl->leader;
 	ctl->iov_batch = PARASITE_MAX_IOV;
 	if (save_task_state(ctl) || patch_code(ctl, vmas) || map_blob(ctl) || save_trap_action(ctl))
 		goto err;
@@ -513,7 +525,7 @@ err:
 
 uint64_t parasite_sigmask(const struct parasite_ctl *ctl)
 {
-	return ctl->orig_sigmask;
+	return ctl->cur->orig_sigmask;
 }
 
 void parasite_set_iov_batch(struct parasite_ctl *ctl, unsigned int nr)
@@ -530,7 +542,7 @@ int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *misc)
 	*misc = ctl->args.u.misc;
 	/* Our int3s may have changed it; the blob ran on its own stack. */
 	misc->sigact[SIGTRAP - 1] = ctl->trap_act;
-	sp = ctl->orig_regs.rsp;
+	sp = ctl->cur->orig_regs.rsp;
 	if (!(misc->sas_flags & SS_DISABLE) && sp >= misc->sas_sp && sp - misc->sas_sp < misc->sas_size)
 		misc->sas_flags |= SS_ONSTACK;
 	return 0;
@@ -638,7 +650,7 @@ int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct 
 	task_open = true;
 	fd = syscall(SYS_pidfd_getfd, ctl->pidfd, tp.rfd, 0);
 	if (fd < 0) {
-		pr_perror("pid %d: can't take fd %d of the task", ctl->pid, tp.rfd);
+		pr_perror("pid %d: can't take fd %d of the task", ctl->cur->tid, tp.rfd);
 		goto out;
 	}
 	size = size_pipe(fd, max_t(size_t, pipe_size, total), total);
@@ -648,7 +660,7 @@ int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct 
 		char *max = read_file("/proc/sys/fs/pipe-max-size", NULL);
 
 		pr_err("pid %d: %zd bytes do not fit in a pipe: the kernel gave %ld bytes (pipe-max-size %ld)\n",
-		       ctl->pid, total, size, max ? atol(max) : -1L);
+		       ctl->cur->tid, total, size, max ? atol(max) : -1L);
 		free(max);
 		goto out;
 	}
@@ -676,9 +688,9 @@ static int poke_words(struct parasite_ctl *ctl, uint64_t addr, const void *buf, 
 
 		errno = 0;
 		if (old)
-			old[i] = ptrace(PTRACE_PEEKDATA, ctl->pid, (void *)a, NULL);
-		if (errno || ptrace(PTRACE_POKEDATA, ctl->pid, (void *)a, (void *)w[i])) {
-			pr_perror("pid %d: can't write at %#lx", ctl->pid, (long)a);
+			old[i] = ptrace(PTRACE_PEEKDATA, ctl->cur->tid, (void *)a, NULL);
+		if (errno || ptrace(PTRACE_POKEDATA, ctl->cur->tid, (void *)a, (void *)w[i])) {
+			pr_perror("pid %d: can't write at %#lx", ctl->cur->tid, (long)a);
 			return -1;
 		}
 	}
@@ -690,7 +702,7 @@ static int poke_words(struct parasite_ctl *ctl, uint64_t addr, const void *buf, 
  * a blob right after the borrowed syscall instruction, for the time of the
  * call. Sent to itself, any si_code is allowed: the siginfo stays intact.
  */
-static int requeue_signal(struct parasite_ctl *ctl, const siginfo_t *si)
+static int requeue_signal(struct parasite_ctl *ctl, const siginfo_t *si, pid_t tid)
 {
 	uint64_t addr = ctl->base ? ctl->args_addr + offsetof(struct parasite_args, u) : ctl->code_addr + 8;
 	long saved[sizeof(*si) / sizeof(long)], ret;
@@ -699,12 +711,12 @@ static int requeue_signal(struct parasite_ctl *ctl, const siginfo_t *si)
 	err = ctl->base ? task_write(ctl, addr, si, sizeof(*si)) : poke_words(ctl, addr, si, sizeof(*si), saved);
 	if (err)
 		return -1;
-	err = remote_syscall(ctl, &ret, __NR_rt_tgsigqueueinfo, ctl->pid, ctl->pid, si->si_signo, addr, 0, 0);
+	err = remote_syscall(ctl, &ret, __NR_rt_tgsigqueueinfo, ctl->pid, tid, si->si_signo, addr, 0, 0);
 	if (!ctl->base && poke_words(ctl, addr, saved, sizeof(saved), NULL))
 		err = -1;
 	if (!err && ret) {
 		errno = -ret;
-		pr_perror("pid %d: signal %d lost: can't queue it again", ctl->pid, si->si_signo);
+		pr_perror("pid %d: signal %d lost: can't queue it again", ctl->cur->tid, si->si_signo);
 		err = -1;
 	}
 	return err;
@@ -720,7 +732,7 @@ static int restore_trap_action(struct parasite_ctl *ctl)
 		return -1;
 	if (ret) {
 		errno = -ret;
-		pr_perror("pid %d: can't restore the action of SIGTRAP", ctl->pid);
+		pr_perror("pid %d: can't restore the action of SIGTRAP", ctl->cur->tid);
 		return -1;
 	}
 	return 0;
@@ -734,8 +746,8 @@ static int restore_signals(struct parasite_ctl *ctl)
 
 	if (!ctl->trap_act_saved && !ctl->nr_stray)
 		return 0;
-	if (!ctl->mask_saved) {
-		pr_err("pid %d: signal mask unknown: %u signals lost\n", ctl->pid, ctl->nr_stray);
+	if (!ctl->cur->mask_saved) {
+		pr_err("pid %d: signal mask unknown: %u signals lost\n", ctl->cur->tid, ctl->nr_stray);
 		return -1;
 	}
 	/* From here no blob runs: keep every signal pending. */
@@ -744,7 +756,7 @@ static int restore_signals(struct parasite_ctl *ctl)
 	if (ctl->trap_act_saved && restore_trap_action(ctl))
 		ret = -1;
 	for (i = 0; i < ctl->nr_stray; i++)
-		if (requeue_signal(ctl, &ctl->stray[i]))
+		if (requeue_signal(ctl, &ctl->stray[i], ctl->stray_tid[i]))
 			ret = -1;
 	return ret;
 }
@@ -757,7 +769,7 @@ static int unmap_blob(struct parasite_ctl *ctl)
 		return -1;
 	if (ret) {
 		errno = -ret;
-		pr_perror("pid %d: can't unmap the parasite at %#lx", ctl->pid, (long)ctl->base);
+		pr_perror("pid %d: can't unmap the parasite at %#lx", ctl->cur->tid, (long)ctl->base);
 		return -1;
 	}
 	return 0;
@@ -769,10 +781,10 @@ static int stop_in_signal_delivery(struct parasite_ctl *ctl)
 	struct stop st;
 	int inject = 0;
 
-	if (ctl->in_sigstop)
+	if (ctl->cur->in_sigstop)
 		return 0;
-	if (ptrace(PTRACE_INTERRUPT, ctl->pid, NULL, NULL)) {
-		pr_perror("pid %d: can't interrupt", ctl->pid);
+	if (ptrace(PTRACE_INTERRUPT, ctl->cur->tid, NULL, NULL)) {
+		pr_perror("pid %d: can't interrupt", ctl->cur->tid);
 		return -1;
 	}
 	do {
@@ -784,21 +796,27 @@ static int stop_in_signal_delivery(struct parasite_ctl *ctl)
 	return 0;
 }
 
+static int restore_code(struct parasite_ctl *ctl)
+{
+	if (ctl->code_patched && ptrace(PTRACE_POKEDATA, ctl->pid, (void *)ctl->code_addr, (void *)ctl->orig_code)) {
+		pr_perror("pid %d: can't restore code at %#lx", ctl->pid, (long)ctl->code_addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Registers, extended state and mask of the current thread, as we found them. */
 static int restore_task_state(struct parasite_ctl *ctl)
 {
 	int ret = 0;
 
-	if (ctl->code_patched && ptrace(PTRACE_POKEDATA, ctl->pid, (void *)ctl->code_addr, (void *)ctl->orig_code)) {
-		pr_perror("pid %d: can't restore code at %#lx", ctl->pid, (long)ctl->code_addr);
+	if (ctl->cur->xstate_saved && ptrace(PTRACE_SETREGSET, ctl->cur->tid, (void *)NT_X86_XSTATE, &ctl->cur->xstate)) {
+		pr_perror("pid %d: can't restore the extended state", ctl->cur->tid);
 		ret = -1;
 	}
-	if (ctl->xstate_saved && ptrace(PTRACE_SETREGSET, ctl->pid, (void *)NT_X86_XSTATE, &ctl->xstate)) {
-		pr_perror("pid %d: can't restore the extended state", ctl->pid);
+	if (ctl->cur->regs_saved && set_regs(ctl, &ctl->cur->orig_regs))
 		ret = -1;
-	}
-	if (ctl->regs_saved && set_regs(ctl, &ctl->orig_regs))
-		ret = -1;
-	if (ctl->mask_saved && set_mask(ctl, ctl->orig_sigmask))
+	if (ctl->cur->mask_saved && set_mask(ctl, ctl->cur->orig_sigmask))
 		ret = -1;
 	return ret;
 }
@@ -815,11 +833,39 @@ int parasite_cure(struct parasite_ctl *ctl)
 		ret = -1;
 	if (stop_in_signal_delivery(ctl))
 		ret = -1;
-	if (restore_task_state(ctl))
+	if (restore_code(ctl) || restore_task_state(ctl))
 		ret = -1;
 	if (ctl->pidfd >= 0)
 		close(ctl->pidfd);
-	free(ctl->xstate.iov_base);
+	free(ctl->leader.xstate.iov_base);
 	free(ctl);
 	return ret;
+}
+
+/*
+ * Visit thread @tid: the blob (already in the address space) runs the misc
+ * command on the same stack and args, one thread at a time while every
+ * other thread stays stopped; then the thread gets its registers, extended
+ * state and mask back and stays stopped inside signal delivery, so that
+ * an interrupted syscall restarts when it resumes.
+ */
+int parasite_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_misc *misc, uint64_t *sigmask)
+{
+	struct parasite_thread t = { .tid = tid, .in_sigstop = true };
+	int err = -1;
+	long ret;
+
+	ctl->cur = &t;
+	/* a first resume gives a thread in sigsuspend & co its own mask back */
+	if (save_task_state(ctl) || remote_syscall(ctl, &ret, __NR_getpid, 0, 0, 0, 0, 0, 0) || take_sigmask(ctl) ||
+	    parasite_get_misc(ctl, misc))
+		goto out;
+	*sigmask = t.orig_sigmask;
+	err = 0;
+out:
+	if (stop_in_signal_delivery(ctl) || restore_task_state(ctl))
+		err = -1;
+	ctl->cur = &ctl->leader;
+	free(t.xstate.iov_base);
+	return err;
 }

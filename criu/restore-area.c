@@ -124,7 +124,7 @@ struct area_plan {
 	size_t nr_busy, cap_busy;
 	struct own_special own[RST_MAX_SPECIAL]; /* criu's [vdso], [vvar]... */
 	unsigned int nr_own;
-	size_t nr_vmas, nr_runs, nr_siginfo, strings;
+	size_t nr_vmas, nr_runs, nr_siginfo, nr_threads, strings;
 	size_t creds_len; /* timers, seccomp filters and groups (creds_args_len()) */
 	uint64_t blob_len, args_len, scratch_len;
 };
@@ -220,12 +220,15 @@ static int plan_target(const struct rst_ctx *c, struct area_plan *p)
 	if (c->o->lazy_pages)
 		p->strings += strlen(c->lazy_path) + 1;
 	p->nr_runs = c->img.nr_pme + p->nr_vmas;
+	p->nr_threads = c->img.core->n_threads;
 	p->nr_siginfo = c->img.core->thread->n_pending;
+	for (size_t i = 0; i < p->nr_threads; i++)
+		p->nr_siginfo += c->img.core->threads[i]->n_pending;
 	p->creds_len = creds_args_len(c->img.core);
 	p->blob_len = ALIGN_UP((uint64_t)restorer_blob.mem_size, PAGE_SIZE);
 	p->args_len = ALIGN_UP(sizeof(struct restorer_args) + p->nr_vmas * sizeof(struct rst_vma) +
 				   p->nr_runs * sizeof(struct rst_pages) + p->nr_siginfo * sizeof(struct rst_siginfo) +
-				   p->creds_len + p->strings + 1,
+				   p->nr_threads * sizeof(struct rst_thread) + p->creds_len + p->strings + 1,
 			       PAGE_SIZE);
 	return 0;
 }
@@ -403,11 +406,24 @@ static void fill_lazy(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 	pr_info("pid %d: %u mappings with lazy pages, served by the daemon at %s\n", c->pid, n, c->lazy_path);
 }
 
+/* @th's queued signals; @tid 0: the main thread's (and the process's) */
+static void add_pending(struct restorer_args *a, const ThreadCoreEntry *th, uint32_t tid)
+{
+	struct rst_siginfo *si = (void *)((char *)a + a->siginfo_off);
+
+	for (size_t i = 0; i < th->n_pending; i++) {
+		struct rst_siginfo *s = &si[a->nr_siginfo++];
+
+		memcpy(s->info, th->pending[i]->siginfo.data, sizeof(s->info));
+		s->shared = th->pending[i]->shared;
+		s->tid = tid;
+	}
+}
+
 static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
 {
 	const TaskCoreEntry *tc = c->img.core->tc;
 	const ThreadCoreEntry *th = c->img.core->thread;
-	struct rst_siginfo *si = (void *)((char *)a + a->siginfo_off);
 
 	for (size_t i = 0; i < tc->n_sigactions; i++) {
 		const SigactionEntry *s = tc->sigactions[i];
@@ -415,11 +431,9 @@ static void fill_signals(const struct rst_ctx *c, struct restorer_args *a)
 		a->sigact[s->sig - 1] = (struct rst_sigaction){s->handler, s->flags, s->restorer, s->mask};
 		a->sigact_valid |= 1ULL << (s->sig - 1);
 	}
-	for (size_t i = 0; i < th->n_pending; i++) {
-		memcpy(si[i].info, th->pending[i]->siginfo.data, sizeof(si[i].info));
-		si[i].shared = th->pending[i]->shared;
-	}
-	a->nr_siginfo = th->n_pending;
+	add_pending(a, th, 0);
+	for (size_t i = 0; i < c->img.core->n_threads; i++)
+		add_pending(a, c->img.core->threads[i], c->img.core->threads[i]->tid);
 	if (th->sas) {
 		a->has_sas = 1;
 		a->sas_sp = th->sas->sp;
@@ -486,6 +500,9 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 	}
 	a->has_clear_tid = th->has_clear_tid_addr;
 	a->clear_tid_addr = th->clear_tid_addr;
+	a->has_robust = th->has_robust_list;
+	a->robust_list = th->robust_list;
+	a->robust_len = th->has_robust_list_len ? th->robust_list_len : 24;
 	a->mm = (struct rst_mm){mm->start_code,	 mm->end_code,	mm->start_data, mm->end_data,  mm->start_brk, mm->brk,
 				mm->start_stack, mm->arg_start, mm->arg_end,	mm->env_start, mm->env_end};
 	pr_debug("mm: code %#llx-%#llx data %#llx-%#llx brk %#llx-%#llx stack %#llx args %#llx-%#llx env %#llx-%#llx\n",
@@ -497,6 +514,50 @@ static void fill_task(const struct rst_ctx *c, struct restorer_args *a)
 	if (mm->n_auxv)
 		memcpy(a->mm.auxv, mm->auxv, mm->n_auxv * sizeof(uint64_t));
 	a->mm.auxv_words = mm->n_auxv;
+}
+
+static void fill_one_thread(const ThreadCoreEntry *th, struct rst_thread *t)
+{
+	t->tid = th->tid;
+	if (th->sas) {
+		t->flags |= RST_TH_SAS;
+		t->sas_sp = th->sas->sp;
+		t->sas_size = th->sas->size;
+		t->sas_flags = th->sas->flags;
+	}
+	if (th->rseq) {
+		t->flags |= RST_TH_RSEQ;
+		t->rseq_ptr = th->rseq->ptr;
+		t->rseq_len = th->rseq->len;
+		t->rseq_sig = th->rseq->sig;
+	}
+	if (th->has_clear_tid_addr) {
+		t->flags |= RST_TH_CLEAR_TID;
+		t->clear_tid_addr = th->clear_tid_addr;
+	}
+	if (th->has_robust_list) {
+		t->flags |= RST_TH_ROBUST;
+		t->robust_list = th->robust_list;
+		t->robust_len = th->has_robust_list_len ? th->robust_list_len : 24;
+	}
+	if (th->comm)
+		strncpy(t->comm, th->comm, sizeof(t->comm) - 1);
+}
+
+/* The other threads, each with its stack at the end of the area. */
+static void fill_threads(const struct rst_ctx *c, struct restorer_args *a, uint64_t stacks, uint64_t *off)
+{
+	struct rst_thread *t = (void *)((char *)a + a->threads_off);
+	const CoreEntry *core = c->img.core;
+
+	a->nr_threads = core->n_threads;
+	a->threads_left = core->n_threads;
+	for (size_t i = 0; i < core->n_threads; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		fill_one_thread(core->threads[i], &t[i]);
+		t[i].stack = stacks + i * RST_THREAD_STACK;
+		creds_fill_thread(core->threads[i], &t[i], a, off);
+	}
 }
 
 static int fill_args(struct rst_ctx *c, const struct area_plan *p)
@@ -528,8 +589,10 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	a->vmas_off = sizeof(*a);
 	a->pages_off = a->vmas_off + p->nr_vmas * sizeof(struct rst_vma);
 	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);
-	str_off = a->siginfo_off + p->nr_siginfo * sizeof(struct rst_siginfo);
+	a->threads_off = a->siginfo_off + p->nr_siginfo * sizeof(struct rst_siginfo);
+	str_off = a->threads_off + p->nr_threads * sizeof(struct rst_thread);
 	creds_fill_args(c->img.core, a, &str_off);
+	fill_threads(c, a, a->scratch_start + ALIGN_UP(p->scratch_len, PAGE_SIZE), &str_off);
 	if (fill_specials(c, p, a))
 		return -1;
 	fill_vmas(c, a, &str_off);
@@ -544,7 +607,8 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 
 static int map_area(struct rst_ctx *c, struct area_plan *p)
 {
-	uint64_t len = p->blob_len + p->args_len + RST_STACK_SIZE + ALIGN_UP(p->scratch_len, PAGE_SIZE);
+	uint64_t len = p->blob_len + p->args_len + RST_STACK_SIZE + ALIGN_UP(p->scratch_len, PAGE_SIZE) +
+		       p->nr_threads * RST_THREAD_STACK;
 	uint64_t addr = find_hole(p, len);
 	void *area;
 
@@ -568,9 +632,9 @@ static int map_area(struct rst_ctx *c, struct area_plan *p)
 	c->area_len = len;
 	memcpy(area, restorer_blob.image, restorer_blob.size);
 	c->args = (struct restorer_args *)((char *)area + p->blob_len);
-	pr_debug("restorer area %#llx-%#llx: blob %llu, args %llu, stack %u, scratch %llu bytes\n",
+	pr_debug("restorer area %#llx-%#llx: blob %llu, args %llu, stack %u, scratch %llu bytes, %zu thread stacks\n",
 		 (unsigned long long)addr, (unsigned long long)(addr + len), (unsigned long long)p->blob_len,
-		 (unsigned long long)p->args_len, RST_STACK_SIZE, (unsigned long long)p->scratch_len);
+		 (unsigned long long)p->args_len, RST_STACK_SIZE, (unsigned long long)p->scratch_len, p->nr_threads);
 	return 0;
 }
 

@@ -80,8 +80,7 @@ static int check_thread_core(const char *name, const ThreadCoreEntry *th, pid_t 
 	size_t i;
 
 	if ((pid_t)th->tid != pid) {
-		pr_err("%s: thread %u is not the task's main thread %d: multi-threaded restore is not supported yet\n",
-		       name, th->tid, pid);
+		pr_err("%s: corrupt: thread %u where thread %d was expected\n", name, th->tid, pid);
 		return -1;
 	}
 	if (th->xsave.len < 576 || th->xsave.len > (1 << 16)) {
@@ -98,6 +97,11 @@ static int check_thread_core(const char *name, const ThreadCoreEntry *th, pid_t 
 		if (sig < 1 || sig > RST_NSIG)
 			goto bad_sig;
 	}
+	if (th->has_robust_list_len && th->robust_list_len != 24) {
+		pr_err("%s: corrupt: robust futex list head of %llu bytes\n", name,
+		       (unsigned long long)th->robust_list_len);
+		return -1;
+	}
 	if (th->rseq && (th->rseq->len < 32 || !th->rseq->ptr)) {
 		pr_err("%s: corrupt: rseq area %#llx of %u bytes\n", name, (unsigned long long)th->rseq->ptr,
 		       th->rseq->len);
@@ -107,6 +111,39 @@ static int check_thread_core(const char *name, const ThreadCoreEntry *th, pid_t 
 bad_sig:
 	pr_err("%s: corrupt: pending signal %zu\n", name, i);
 	return -1;
+}
+
+/* The other threads: distinct tids, none the main one's, their own signals only. */
+static int check_threads(const char *name, const struct rst_ctx *c)
+{
+	const CoreEntry *core = c->img.core;
+
+	if (core->n_threads > RST_MAX_THREADS) {
+		pr_err("%s: pid %d has %zu threads: more than %d are not supported\n", name, c->pid,
+		       core->n_threads + 1, RST_MAX_THREADS + 1);
+		return -1;
+	}
+	for (size_t i = 0; i < core->n_threads; i++) {
+		const ThreadCoreEntry *th = core->threads[i];
+
+		if (!th->tid || th->tid > (1u << 22) || (pid_t)th->tid == c->pid) {
+			pr_err("%s: corrupt: thread %zu has tid %u\n", name, i, th->tid);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (core->threads[j]->tid == th->tid) {
+				pr_err("%s: corrupt: tid %u twice\n", name, th->tid);
+				return -1;
+			}
+		for (size_t k = 0; k < th->n_pending; k++)
+			if (th->pending[k]->shared) {
+				pr_err("%s: corrupt: thread %u holds a process-wide signal\n", name, th->tid);
+				return -1;
+			}
+		if (check_thread_core(name, th, th->tid) || check_thread_creds(name, th->tid, th))
+			return -1;
+	}
+	return 0;
 }
 
 static int read_core(struct rst_ctx *c)
@@ -120,7 +157,7 @@ static int read_core(struct rst_ctx *c)
 		goto out;
 	if (check_task_core(img->name, c->img.core->tc, c->pid) ||
 	    check_thread_core(img->name, c->img.core->thread, c->pid) ||
-	    check_creds(img->name, c->pid, c->img.core->tc, c->img.core->thread))
+	    check_creds(img->name, c->pid, c->img.core) || check_threads(img->name, c))
 		goto out;
 	ret = 0;
 out:

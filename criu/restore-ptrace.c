@@ -11,6 +11,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +31,33 @@
 #define ERESTART_RESTARTBLOCK 516
 #define XSTATE_MAX	      (1 << 16)
 
+static bool any_seccomp(const struct restorer_args *a)
+{
+	const struct rst_thread *t = (const void *)((const char *)a + a->threads_off);
+
+	for (uint32_t i = 0; i < a->nr_threads; i++)
+		if (t[i].nr_seccomp)
+			return true;
+	return a->nr_seccomp;
+}
+
 int rst_seize_and_go(struct rst_ctx *c)
 {
 	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+	bool seccomp = any_seccomp(c->args);
 
 	/*
 	 * The restorer installs the task's seccomp filters before its last
 	 * steps and ours: they must not see those syscalls. Suspended until
-	 * we detach (needs CAP_SYS_ADMIN).
+	 * we detach (needs CAP_SYS_ADMIN). The threads the restorer creates
+	 * are traced from their first instruction, with the same options.
 	 */
-	if (c->args->nr_seccomp)
+	if (seccomp)
 		opts |= PTRACE_O_SUSPEND_SECCOMP;
+	if (c->img.core->n_threads)
+		opts |= PTRACE_O_TRACECLONE;
 	if (ptrace(PTRACE_SEIZE, c->child, 0, opts)) {
-		pr_perror("can't trace the new task %d%s", c->child,
-			  c->args->nr_seccomp ? " with its seccomp filters suspended" : "");
+		pr_perror("can't trace the new task %d%s", c->child, seccomp ? " with its seccomp filters suspended" : "");
 		return -1;
 	}
 	if (write(c->go[1], "g", 1) != 1) {
@@ -55,27 +69,43 @@ int rst_seize_and_go(struct rst_ctx *c)
 	return 0;
 }
 
-/* Print where the task stopped unexpectedly, e.g. a fault in the restorer. */
-static void report_stop(const struct rst_ctx *c, int status, const char *expected)
+/* Print where thread @tid stopped unexpectedly, e.g. a fault in the restorer. */
+static void report_stop(const struct rst_ctx *c, pid_t tid, int status, const char *expected)
 {
 	uint64_t base = (uint64_t)c->area, end = base + c->area_len;
 	struct user_regs_struct r;
 	siginfo_t si = {};
 	char where[96] = "";
 
-	ptrace(PTRACE_GETSIGINFO, c->child, 0, &si);
-	if (!ptrace(PTRACE_GETREGS, c->child, 0, &r)) {
+	ptrace(PTRACE_GETSIGINFO, tid, 0, &si);
+	if (!ptrace(PTRACE_GETREGS, tid, 0, &r)) {
 		if (r.rip >= base && r.rip < end)
 			snprintf(where, sizeof(where), ", rip %#llx = restorer+%#llx", r.rip, r.rip - base);
 		else
 			snprintf(where, sizeof(where), ", rip %#llx (outside the restorer)", r.rip);
 	}
-	pr_err("pid %d: stopped by signal %d (%s, event %d, si_code %d, si_addr %p%s) while waiting for %s\n", c->child,
+	pr_err("pid %d: stopped by signal %d (%s, event %d, si_code %d, si_addr %p%s) while waiting for %s\n", tid,
 	       WSTOPSIG(status), strsignal(WSTOPSIG(status) & 0x7f), status >> 16, si.si_code, si.si_addr, where,
 	       expected);
 }
 
-/* Wait for the next stop; a stop other than @want (status >> 8) is an error. */
+/* 0 if thread @tid (of the new task) is stopped, -1 if it is gone (said why). */
+static int check_stopped(const struct rst_ctx *c, pid_t tid, int status)
+{
+	if (WIFEXITED(status)) {
+		pr_err("pid %d: the restore failed inside the new task (thread %d exit code %d, see the log above)\n",
+		       c->child, tid, WEXITSTATUS(status));
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		pr_err("pid %d: the new task was killed by signal %d (%s) during restore\n", c->child, WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait for the next stop of the main thread; a stop other than @want (status >> 8) is an error. */
 static int wait_stop(const struct rst_ctx *c, int want, const char *what)
 {
 	int status;
@@ -84,39 +114,111 @@ static int wait_stop(const struct rst_ctx *c, int want, const char *what)
 		pr_perror("can't wait for the new task %d", c->child);
 		return -1;
 	}
-	if (WIFEXITED(status)) {
-		pr_err("pid %d: the restore failed inside the new task (exit code %d, see the log above)\n", c->child,
-		       WEXITSTATUS(status));
+	if (check_stopped(c, c->child, status))
 		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		pr_err("pid %d: the new task was killed by signal %d (%s) during restore\n", c->child, WTERMSIG(status),
-		       strsignal(WTERMSIG(status)));
-		return -1;
-	}
 	if ((status >> 8) != want) {
-		report_stop(c, status, what);
+		report_stop(c, c->child, status, what);
 		return -1;
 	}
 	return 0;
 }
 
-/* The restorer's own tgkill(SIGSTOP), not one from someone else. */
-static int wait_restorer_done(const struct rst_ctx *c)
+/* Is @tid's SIGSTOP the restorer's own tgkill, not one from someone else? */
+static int own_sigstop(const struct rst_ctx *c, pid_t tid)
 {
 	siginfo_t si;
 
-	if (wait_stop(c, SIGSTOP, "the restorer to finish"))
-		return -1;
-	if (ptrace(PTRACE_GETSIGINFO, c->child, 0, &si)) {
-		pr_perror("pid %d: can't read the stop signal", c->child);
+	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si)) {
+		pr_perror("pid %d: can't read the stop signal of thread %d", c->child, tid);
 		return -1;
 	}
 	if (si.si_code != SI_TKILL || si.si_pid != c->child) {
-		pr_err("pid %d: stopped by a SIGSTOP from pid %d, not by the restorer\n", c->child, si.si_pid);
+		pr_err("pid %d: thread %d stopped by a SIGSTOP from pid %d, not by the restorer\n", c->child, tid,
+		       si.si_pid);
 		return -1;
 	}
 	return 0;
+}
+
+static int wait_restorer_done(const struct rst_ctx *c)
+{
+	if (wait_stop(c, SIGSTOP, "the restorer to finish"))
+		return -1;
+	return own_sigstop(c, c->child);
+}
+
+static ssize_t thread_index(const struct rst_ctx *c, pid_t tid)
+{
+	for (size_t i = 0; i < c->img.core->n_threads; i++)
+		if ((pid_t)c->img.core->threads[i]->tid == tid)
+			return i;
+	return -1;
+}
+
+/*
+ * One stop while the restorer runs with threads: a clone event of the main
+ * thread and a new thread's first stop go on; the restorer's own SIGSTOP
+ * of a thread is its end (@done[i], the main thread's at @done[n]).
+ * Returns 1 for such an end, 0 to go on, -1 on error.
+ */
+static int blob_stop(const struct rst_ctx *c, pid_t tid, int status, bool *done)
+{
+	ssize_t i = tid == c->child ? (ssize_t)c->img.core->n_threads : thread_index(c, tid);
+	int event = status >> 16;
+
+	if (i < 0) {
+		pr_err("pid %d: unexpected child %d while the restorer runs\n", c->child, tid);
+		return -1;
+	}
+	if (check_stopped(c, tid, status))
+		return -1;
+	if ((tid == c->child && event == PTRACE_EVENT_CLONE) || (tid != c->child && event == PTRACE_EVENT_STOP)) {
+		if (ptrace(PTRACE_CONT, tid, 0, 0)) {
+			pr_perror("pid %d: can't resume thread %d", c->child, tid);
+			return -1;
+		}
+		return 0;
+	}
+	if (done[i] || (status >> 8) != SIGSTOP) {
+		report_stop(c, tid, status, "the restorer's threads to finish");
+		return -1;
+	}
+	if (own_sigstop(c, tid))
+		return -1;
+	done[i] = true;
+	return 1;
+}
+
+/* Every thread, the main one too, at the restorer's final SIGSTOP. */
+static int wait_threads_done(const struct rst_ctx *c)
+{
+	size_t left = c->img.core->n_threads + 1;
+	bool *done = calloc(left, sizeof(*done));
+	int status, ret = -1, r;
+	pid_t tid;
+
+	if (!done) {
+		pr_err("out of memory\n");
+		return -1;
+	}
+	while (left) {
+		tid = waitpid(-1, &status, __WALL);
+		if (tid < 0 && errno == EINTR)
+			continue;
+		if (tid < 0) {
+			pr_perror("can't wait for the new task %d", c->child);
+			goto out;
+		}
+		r = blob_stop(c, tid, status, done);
+		if (r < 0)
+			goto out;
+		left -= r;
+	}
+	pr_info("pid %d: %zu threads restored\n", c->child, c->img.core->n_threads + 1);
+	ret = 0;
+out:
+	free(done);
+	return ret;
 }
 
 static int syscall_stop(const struct rst_ctx *c, struct user_regs_struct *r, const char *what)
@@ -197,22 +299,22 @@ static void regs_from_image(const X86RegsEntry *e, struct user_regs_struct *r)
  * arguments, its restart block is gone) and set orig_rax = -1 so the kernel
  * does no restart logic of its own on top.
  */
-static void fix_restart(const struct rst_ctx *c, struct user_regs_struct *r)
+static void fix_restart(pid_t tid, struct user_regs_struct *r)
 {
 	long long ax = (long long)r->rax, nr = (long long)r->orig_rax;
 
 	if (nr >= 0 &&
 	    (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND || ax == -ERESTART_RESTARTBLOCK)) {
-		pr_info("pid %d: restarting its interrupted syscall %lld (was %lld)\n", c->pid, nr, ax);
+		pr_info("pid %d: restarting its interrupted syscall %lld (was %lld)\n", tid, nr, ax);
 		r->rax = r->orig_rax;
 		r->rip -= 2;
 	}
 	r->orig_rax = -1;
 }
 
-static int install_xstate(const struct rst_ctx *c)
+static int install_xstate(const struct rst_ctx *c, pid_t tid, const ThreadCoreEntry *th)
 {
-	const ProtobufCBinaryData *xs = &c->img.core->thread->xsave;
+	const ProtobufCBinaryData *xs = &th->xsave;
 	void *buf = malloc(XSTATE_MAX);
 	struct iovec iov = {buf, XSTATE_MAX};
 	int ret = -1;
@@ -221,8 +323,8 @@ static int install_xstate(const struct rst_ctx *c)
 		pr_err("out of memory\n");
 		return -1;
 	}
-	if (ptrace(PTRACE_GETREGSET, c->child, NT_X86_XSTATE, &iov)) {
-		pr_perror("pid %d: can't read the xsave area size", c->child);
+	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov)) {
+		pr_perror("pid %d: can't read the xsave area size", tid);
 		goto out;
 	}
 	if (iov.iov_len != xs->len) {
@@ -231,8 +333,8 @@ static int install_xstate(const struct rst_ctx *c)
 		goto out;
 	}
 	iov = (struct iovec){xs->data, xs->len};
-	if (ptrace(PTRACE_SETREGSET, c->child, NT_X86_XSTATE, &iov)) {
-		pr_perror("pid %d: the kernel refused the dumped xsave area", c->child);
+	if (ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov)) {
+		pr_perror("pid %d: the kernel refused the dumped xsave area", tid);
 		goto out;
 	}
 	ret = 0;
@@ -241,30 +343,42 @@ out:
 	return ret;
 }
 
-static int install_state(const struct rst_ctx *c)
+/* Thread @tid, stopped, gets its dumped registers, extended state and mask. */
+static int install_state(const struct rst_ctx *c, pid_t tid, const ThreadCoreEntry *th)
 {
-	const ThreadCoreEntry *th = c->img.core->thread;
 	uint64_t mask = th->blk_sigset;
 	struct user_regs_struct r;
 
 	regs_from_image(th->regs, &r);
-	fix_restart(c, &r);
-	if (ptrace(PTRACE_SETREGS, c->child, 0, &r)) {
-		pr_perror("pid %d: the kernel refused the dumped registers (rip %#llx)", c->child, r.rip);
+	fix_restart(tid, &r);
+	if (ptrace(PTRACE_SETREGS, tid, 0, &r)) {
+		pr_perror("pid %d: the kernel refused the dumped registers (rip %#llx)", tid, r.rip);
 		return -1;
 	}
-	if (install_xstate(c))
+	if (install_xstate(c, tid, th))
 		return -1;
-	if (ptrace(PTRACE_SETSIGMASK, c->child, sizeof(mask), &mask)) {
-		pr_perror("pid %d: can't set the blocked signal mask", c->child);
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask)) {
+		pr_perror("pid %d: can't set the blocked signal mask", tid);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * The other threads stopped at their SIGSTOP inside the area; with their
+ * registers replaced now, none of them runs there again. Only then may
+ * the main thread unmap it.
+ */
 int rst_finish_task(struct rst_ctx *c)
 {
-	if (wait_restorer_done(c) || step_over_munmap(c) || install_state(c))
+	const CoreEntry *core = c->img.core;
+
+	if (core->n_threads ? wait_threads_done(c) : wait_restorer_done(c))
+		return -1;
+	for (size_t i = 0; i < core->n_threads; i++)
+		if (install_state(c, core->threads[i]->tid, core->threads[i]))
+			return -1;
+	if (step_over_munmap(c) || install_state(c, c->child, core->thread))
 		return -1;
 	return 0;
 }

@@ -86,13 +86,25 @@ static int fork_task(struct rst_ctx *c)
 	return 0;
 }
 
+/*
+ * Its threads are traced by us: each stays a zombie until we wait for it,
+ * and the main thread is released only after them all.
+ */
 static void kill_child(struct rst_ctx *c)
 {
+	int status;
+	pid_t pid;
+
 	if (!c->child)
 		return;
 	kill(c->child, SIGKILL);
-	while (waitpid(c->child, NULL, __WALL) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		pid = waitpid(-1, &status, __WALL);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0 || (pid == c->child && (WIFEXITED(status) || WIFSIGNALED(status))))
+			break;
+	}
 	c->child = 0;
 }
 
@@ -125,6 +137,11 @@ static int let_go(struct rst_ctx *c)
 {
 	if (write_pidfile(c))
 		return -1;
+	for (size_t i = 0; i < c->img.core->n_threads; i++)
+		if (ptrace(PTRACE_DETACH, c->img.core->threads[i]->tid, 0, 0)) {
+			pr_perror("pid %d: can't let thread %u go", c->child, c->img.core->threads[i]->tid);
+			return -1;
+		}
 	if (ptrace(PTRACE_DETACH, c->child, 0, 0)) {
 		pr_perror("pid %d: can't let the restored task go", c->child);
 		return -1;

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/ptrace.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,9 +72,10 @@ static int collect_xsave(pid_t tid, ThreadCoreEntry *th)
 	return 0;
 }
 
-static int collect_pending(pid_t tid, ThreadCoreEntry *th)
+/* The thread's own queue; @shared: the process-wide one too (once per process). */
+static int collect_pending(pid_t tid, ThreadCoreEntry *th, bool shared_too)
 {
-	for (int shared = 0; shared < 2; shared++) {
+	for (int shared = 0; shared < 1 + shared_too; shared++) {
 		for (unsigned long off = 0;; off++) {
 			struct ptrace_peeksiginfo_args a = {
 				.off = off, .flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0, .nr = 1,
@@ -128,7 +130,23 @@ static int collect_rseq(pid_t tid, ThreadCoreEntry *th)
 	return 0;
 }
 
-int collect_thread_state(pid_t tid, ThreadCoreEntry *th)
+/* get_robust_list() works from outside for a tracer. */
+static int collect_robust(pid_t tid, ThreadCoreEntry *th)
+{
+	uint64_t head = 0;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, tid, &head, &len)) {
+		pr_perror("pid %d: can't read the robust futex list", tid);
+		return -1;
+	}
+	th->has_robust_list = th->has_robust_list_len = true;
+	th->robust_list = head;
+	th->robust_list_len = len;
+	return 0;
+}
+
+static int collect_one(pid_t tid, ThreadCoreEntry *th, bool shared_sigs)
 {
 	uint64_t mask;
 
@@ -140,9 +158,45 @@ int collect_thread_state(pid_t tid, ThreadCoreEntry *th)
 		return -1;
 	}
 	th->blk_sigset = mask;
-	if (collect_pending(tid, th) || collect_rseq(tid, th) || collect_creds(tid, th))
+	if (collect_pending(tid, th, shared_sigs) || collect_rseq(tid, th) || collect_robust(tid, th) ||
+	    collect_creds(tid, th))
 		return -1;
 	return 0;
+}
+
+int collect_thread_state(pid_t tid, ThreadCoreEntry *th)
+{
+	return collect_one(tid, th, true);
+}
+
+/* /proc/PID/task/TID/comm without its newline. */
+static char *thread_comm(pid_t pid, pid_t tid)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	text = read_file(path, NULL);
+	if (!text) {
+		pr_perror("pid %d: can't read the name of thread %d", pid, tid);
+		return NULL;
+	}
+	text[strcspn(text, "\n")] = 0;
+	return text;
+}
+
+ThreadCoreEntry *collect_other_thread(pid_t pid, pid_t tid)
+{
+	ThreadCoreEntry *th = xzalloc(sizeof(*th));
+
+	if (!th)
+		return NULL;
+	thread_core_entry__init(th);
+	th->comm = thread_comm(pid, tid);
+	if (!th->comm || collect_one(tid, th, false)) {
+		free_thread_entry(th);
+		return NULL;
+	}
+	return th;
 }
 
 int collect_rlimits(pid_t pid, TaskCoreEntry *tc)
@@ -195,8 +249,7 @@ int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreE
 {
 	tc->sigactions = xzalloc(PARASITE_NSIG * sizeof(*tc->sigactions));
 	tc->itimers = xzalloc(3 * sizeof(*tc->itimers));
-	th->sas = xzalloc(sizeof(*th->sas));
-	if (!tc->sigactions || !tc->itimers || !th->sas)
+	if (!tc->sigactions || !tc->itimers)
 		return -1;
 	for (int i = 0; i < PARASITE_NSIG; i++) {
 		SigactionEntry *e;
@@ -227,14 +280,23 @@ int fill_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreE
 		e->vusec = m->itimer[i].vusec;
 		tc->itimers[tc->n_itimers++] = e;
 	}
+	tc->umask = m->umask;
+	tc->personality = m->personality;
+	return fill_thread_from_misc(m, tc, th);
+}
+
+int fill_thread_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCoreEntry *th)
+{
+	if (!th->sas)
+		th->sas = xzalloc(sizeof(*th->sas));
+	if (!th->sas)
+		return -1;
 	sigaltstack_entry__init(th->sas);
 	th->sas->sp = m->sas_sp;
 	th->sas->size = m->sas_size;
 	th->sas->flags = m->sas_flags;
 	th->has_clear_tid_addr = true;
 	th->clear_tid_addr = m->clear_tid_addr;
-	tc->umask = m->umask;
-	tc->personality = m->personality;
 	creds_from_misc(m, tc, th);
 	return 0;
 }
@@ -368,13 +430,40 @@ int collect_mm(pid_t pid, const struct proc_stat *st, const struct vma_list *vma
 	return 0;
 }
 
+/* What collect_one() and fill_thread_from_misc() allocated in @th; not @th itself. */
+static void free_thread_state(ThreadCoreEntry *th)
+{
+	free_thread_creds(th);
+	free(th->regs);
+	free(th->xsave.data);
+	for (size_t i = 0; i < th->n_pending; i++)
+		free(th->pending[i]);
+	free(th->pending);
+	free(th->sas);
+	free(th->rseq);
+}
+
+void free_thread_entry(ThreadCoreEntry *th)
+{
+	if (!th)
+		return;
+	free_thread_state(th);
+	free(th->comm);
+	free(th);
+}
+
 void free_core_entry(CoreEntry *core)
 {
 	TaskCoreEntry *tc = core->tc;
 	ThreadCoreEntry *th = core->thread;
 
-	if (tc && th)
-		free_creds(tc, th);
+	if (tc)
+		free_task_creds(tc);
+	if (th)
+		free_thread_state(th);
+	for (size_t i = 0; i < core->n_threads; i++)
+		free_thread_entry(core->threads[i]);
+	free(core->threads);
 	if (tc) {
 		for (size_t i = 0; i < tc->n_sigactions; i++)
 			free(tc->sigactions[i]);
@@ -385,15 +474,6 @@ void free_core_entry(CoreEntry *core)
 		free(tc->sigactions);
 		free(tc->itimers);
 		free(tc->rlimits);
-	}
-	if (th) {
-		free(th->regs);
-		free(th->xsave.data);
-		for (size_t i = 0; i < th->n_pending; i++)
-			free(th->pending[i]);
-		free(th->pending);
-		free(th->sas);
-		free(th->rseq);
 	}
 }
 

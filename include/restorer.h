@@ -4,11 +4,11 @@
  * mapping before it forks the task, so the child inherits it at the same
  * address and only has to jump in:
  *
- *   base                                                        base + area_len
- *   | blob (code, data, .bss) | args | arrays, strings | stack | scratch    |
+ *   base                                                                   base + area_len
+ *   | blob (code, data, .bss) | args | arrays, strings | stack | scratch | thread stacks |
  *   0                        args_off                 stack_top   scratch_off
  *
- * The arrays (VMAs, page runs, pending signals) and the path strings follow
+ * The arrays (VMAs, page runs, pending signals, threads) and the path strings follow
  * struct restorer_args; their positions are byte offsets from the start of
  * the args. The scratch space is a parking place for the vDSO/vvar mappings
  * while they move to their dumped addresses (two steps, so overlapping old
@@ -20,7 +20,10 @@
  * criu traces the task with PTRACE_O_SUSPEND_SECCOMP, so they bite only
  * once criu lets it go), then stops itself with SIGSTOP and its next instruction is the
  * munmap() of this area. criu, tracing it, steps over that syscall and
- * installs the registers, the extended state and the signal mask.
+ * installs the registers, the extended state and the signal mask. The
+ * other threads (struct rst_thread) run on their stacks at the end of the
+ * area and stop there too; criu replaces their registers before it lets the
+ * main thread unmap the area, so no thread ever runs in it afterwards.
  *
  * Fixed-width fields only; sizes pinned below.
  */
@@ -30,12 +33,15 @@
 #include <stdint.h>
 
 #define RST_MAGIC	0x52535452u /* "RSTR" */
-#define RST_VERSION	3
+#define RST_VERSION	4
 #define RST_NSIG	64
 #define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
 #define RST_MAX_RLIMITS 16
 #define RST_MAX_SPECIAL 4 /* [vvar], [vvar_vclock], [vdso], spare */
 #define RST_STACK_SIZE	(64 * 1024)
+#define RST_THREAD_STACK (32 * 1024) /* each other thread's, after the scratch space */
+#define RST_COMM_LEN	16
+#define RST_MAX_THREADS	1023 /* besides the main one */
 
 /* VMA kinds: the values of mm.proto's vma_kind. */
 enum rst_vma_kind {
@@ -103,7 +109,7 @@ struct rst_rlimit {
 struct rst_siginfo {
 	uint8_t info[128]; /* raw siginfo_t */
 	uint32_t shared;   /* process-wide queue */
-	uint32_t pad;
+	uint32_t tid;	   /* else the queue of this thread */
 };
 
 /* Fields of struct prctl_mm_map, without its pointer. */
@@ -148,6 +154,39 @@ struct rst_posix_timer {
 	uint32_t pad;
 	uint64_t isec, insec; /* interval */
 	uint64_t vsec, vnsec; /* time left; 0: disarmed */
+};
+
+#define RST_TH_SAS	     0x01u /* sas_* are valid */
+#define RST_TH_RSEQ	     0x02u /* rseq_* are valid */
+#define RST_TH_CLEAR_TID     0x04u /* set_tid_address(clear_tid_addr) */
+#define RST_TH_ROBUST	     0x08u /* set_robust_list(robust_list, robust_len) */
+#define RST_TH_CREDS	     0x10u /* switch to @creds last */
+#define RST_TH_NO_NEW_PRIVS  0x20u
+
+/*
+ * A thread other than the main one. The main thread creates it with clone3
+ * (set_tid = tid) on its stack [stack, stack + RST_THREAD_STACK) inside the
+ * area; the thread sets what is its own, from inside, in this order: tid
+ * address, robust list, sigaltstack, name, rseq, no_new_privs, seccomp
+ * filters, credentials; then it counts itself done (threads_left) and
+ * stops with SIGSTOP. criu installs its registers, extended state and mask
+ * at that stop and it never runs in the area again.
+ */
+struct rst_thread {
+	int32_t tid;
+	uint32_t flags; /* RST_TH_* */
+	uint64_t stack;
+	uint64_t clear_tid_addr;
+	uint64_t robust_list, robust_len;
+	uint64_t sas_sp, sas_size;
+	uint32_t sas_flags;
+	uint32_t rseq_len;
+	uint64_t rseq_ptr;
+	uint32_t rseq_sig;
+	uint32_t nr_seccomp;
+	uint64_t seccomp_off; /* struct rst_seccomp[nr_seccomp], oldest first */
+	char comm[RST_COMM_LEN];
+	struct rst_creds creds;
 };
 
 struct restorer_args {
@@ -213,6 +252,13 @@ struct restorer_args {
 	uint32_t nr_timers;
 	uint64_t seccomp_off; /* struct rst_seccomp[nr_seccomp], oldest first */
 	uint64_t timers_off;  /* struct rst_posix_timer[nr_timers], by id */
+
+	uint64_t robust_list, robust_len; /* has_robust: the main thread's */
+	uint32_t has_robust;
+	uint32_t nr_threads;
+	uint64_t threads_off; /* struct rst_thread[nr_threads] */
+	uint32_t threads_left; /* written by the blob: threads not done yet (a futex) */
+	uint32_t pad1;
 };
 
 _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
@@ -224,9 +270,14 @@ _Static_assert(sizeof(struct rst_itimer) == 40, "rst_itimer layout");
 _Static_assert(sizeof(struct rst_creds) == 88, "rst_creds layout");
 _Static_assert(sizeof(struct rst_seccomp) == 16, "rst_seccomp layout");
 _Static_assert(sizeof(struct rst_posix_timer) == 64, "rst_posix_timer layout");
+_Static_assert(sizeof(struct rst_thread) == 88 + RST_COMM_LEN + 88, "rst_thread layout");
+_Static_assert(__builtin_offsetof(struct rst_thread, creds) % 8 == 0, "rst_thread layout");
+_Static_assert(RST_THREAD_STACK % 4096 == 0, "thread stacks are whole pages");
 _Static_assert(sizeof(struct restorer_args) % 8 == 0, "restorer_args alignment");
 _Static_assert(__builtin_offsetof(struct restorer_args, creds) % 8 == 0, "restorer_args layout");
 _Static_assert(__builtin_offsetof(struct restorer_args, special) == 128, "restorer_args layout");
 _Static_assert(__builtin_offsetof(struct restorer_args, lazy_sock_off) % 8 == 0, "restorer_args layout");
+_Static_assert(__builtin_offsetof(struct restorer_args, threads_off) % 8 == 0, "restorer_args layout");
+_Static_assert(__builtin_offsetof(struct restorer_args, threads_left) % 4 == 0, "restorer_args layout");
 
 #endif

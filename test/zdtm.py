@@ -1059,8 +1059,8 @@ def cmd_negative(opts):
     simple = [
         ('dump of a nonexistent pid', lambda w: neg_nonexistent_pid(criu, w)),
         ('dump of a process with a socket', lambda w: neg_unsupported(criu, w, 'unsupported_sock', 'sock')),
-        ('dump of a process with two threads', lambda w: neg_unsupported(criu, w, 'unsupported_thread',
-                                                                          'thread')),
+        ('dump of a process with a child process', lambda w: neg_unsupported(criu, w, 'unsupported_child',
+                                                                               'child')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()

@@ -47,14 +47,24 @@ void creds_from_misc(const struct parasite_misc *m, TaskCoreEntry *tc, ThreadCor
 /* Dump: every POSIX timer, its settings read by the parasite. */
 int collect_posix_timers(pid_t pid, struct parasite_ctl *ctl, TaskCoreEntry *tc);
 void free_creds(TaskCoreEntry *tc, ThreadCoreEntry *th);
+/* The same in two halves: the process's timers, one thread's creds and filters. */
+void free_task_creds(TaskCoreEntry *tc);
+void free_thread_creds(ThreadCoreEntry *th);
 
 struct restorer_args;
+struct rst_thread;
 
 /* Restore: bytes the timers, filters and groups take after the args. */
 size_t creds_args_len(const CoreEntry *core);
 /* Restore: fill the args' creds, seccomp and timers; arrays go at *@off (advanced). */
 void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *off);
+/* Restore: the bytes of one thread's filters and groups. */
+size_t creds_thread_len(const ThreadCoreEntry *th);
+/* Restore: a thread's seccomp filters and creds into @t; arrays at *@off. After creds_fill_args(). */
+void creds_fill_thread(const ThreadCoreEntry *th, struct rst_thread *t, struct restorer_args *a, uint64_t *off);
+/* Restore: can this criu give thread @tid back its credentials and filters? */
+int check_thread_creds(const char *img, pid_t tid, const ThreadCoreEntry *th);
 /* Restore: can this criu give the task back these credentials and timers? */
-int check_creds(const char *img, pid_t pid, const TaskCoreEntry *tc, const ThreadCoreEntry *th);
+int check_creds(const char *img, pid_t pid, const CoreEntry *core);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The tool's side of code injection. The task must be seized and stopped
- * (seize.c) and single-threaded. After parasite_cure() the task is exactly as
+ * (seize.c), every thread of it. After parasite_cure() the task is exactly as
  * before infection: registers, extended state, signal mask and dispositions,
  * pending signals, memory layout, fd table. If parasite_infect() fails it
  * cleans up itself and returns NULL; on any later failure the caller still
@@ -47,6 +47,13 @@ int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct 
 		       int *rfd);
 /* Remove the blob, restore registers and code; frees @ctl. 0 / -1. */
 int parasite_cure(struct parasite_ctl *ctl);
+
+/*
+ * The misc answer of thread @tid of the infected process (its own tid
+ * address, sigaltstack, securebits...) and its blocked mask as it will
+ * resume (see parasite_sigmask()). The thread is left stopped as it was.
+ */
+int parasite_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_misc *misc, uint64_t *sigmask);
 
 /* timer_gettime() and timer_getoverrun() of @nr POSIX timers (ids in @t) inside the task. */
 int parasite_get_timers(struct parasite_ctl *ctl, struct parasite_timer *t, unsigned int nr);

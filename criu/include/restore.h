@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * criu restore of a single-threaded task.
+ * criu restore of a task and its threads.
  *
  *   criu (parent)                          the task (child, same pid as dumped)
  *   --lazy-pages: connect to the daemon
@@ -14,12 +14,19 @@
  *                                            unmap criu, move vdso, map VMAs,
  *                                            read pages, [lazy: register the lazy
  *                                            mappings with a uffd], PR_SET_MM_MAP,
- *                                            signals, timers, [lazy: uffd to the
- *                                            daemon], rlimits, rseq, pending sigs
+ *                                            signals, [lazy: uffd to the daemon],
+ *   (PTRACE_O_TRACECLONE: clone events,    clone3 the other threads (set_tid):
+ *    each new thread's first stop: go on)    each sets its own tid address,
+ *                                            robust list, sigaltstack, name, rseq,
+ *                                            seccomp, creds, queues its signals,
+ *   each thread's SIGSTOP stop  <--------    counts itself done, tgkill(SIGSTOP)
+ *                                          rlimits, rseq, timers, creds, pending
+ *                                          sigs, wait until every thread is done
  *   SIGSTOP stop  <---------------------  tgkill(self, SIGSTOP)
+ *   each thread: SETREGS, xstate, mask     (none runs in the area again)
  *   PTRACE_SYSCALL over the munmap  ---->  munmap(restorer area)
  *   SETREGS, SETREGSET xstate, SETSIGMASK
- *   PTRACE_DETACH  --------------------->  runs the dumped code
+ *   PTRACE_DETACH every thread  -------->  runs the dumped code
  *   --lazy-pages: UH_RESUMED to the daemon (any failure before: UH_ABORT)
  *   status fd, pidfile; -d: exit 0, else wait and exit with its status
  */

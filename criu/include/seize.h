@@ -17,6 +17,28 @@ int unseize_task(pid_t pid);
 /* Kill a seized task and reap nothing (it is not our child). */
 int kill_seized_task(pid_t pid);
 /*
+ * Every thread of a process, seized. tids[0] is the main thread (== pid);
+ * the others in the order they were found.
+ */
+struct seized_threads {
+	pid_t pid;
+	pid_t *tids;
+	unsigned int nr, cap;
+};
+
+/*
+ * Seize and interrupt the main thread @pid, then every other thread listed in
+ * /proc/PID/task, listing again until no new one shows up (a thread created
+ * meanwhile is caught; one that exits meanwhile is dropped). On failure
+ * every thread seized so far is let go. 0 / -1.
+ */
+int seize_threads(pid_t pid, struct seized_threads *st);
+/* PTRACE_DETACH every thread (the main one last); frees the list. */
+int unseize_threads(struct seized_threads *st);
+/* SIGKILL the process and wait until every thread is gone; frees the list. */
+int kill_seized_threads(struct seized_threads *st);
+
+/*
  * Wait for the traced @pid to stop. Returns the stop signal, -1 on error
  * (e.g. the task died: logged with its exit status).
  */

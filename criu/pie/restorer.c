@@ -8,6 +8,11 @@
  * The last step stops the task with SIGSTOP; the instruction after that is
  * the munmap() of the area the blob runs from. criu steps over it with
  * PTRACE_SYSCALL and installs registers, FPU state and signal mask.
+ *
+ * The other threads are created by the main thread (phase 6) and run
+ * thread_main() on their own stacks in the area: their own state, then a
+ * SIGSTOP of their own, where criu gives them their registers; the main
+ * thread waits until all are done before it closes criu's log.
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -15,6 +20,7 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/sched.h>
 
 #include <linux/ioctl.h>
 #include <linux/uio.h>
@@ -34,6 +40,9 @@
 #define SIGKILL_NR    9
 #define TASK_SIZE_MAX ((1UL << 47) - PAGE_SIZE)
 #define MAX_RW_CHUNK  0x7ffff000UL
+
+#define __stringify_1(x) #x
+#define __stringify(x)	 __stringify_1(x)
 
 asm(".section .text.entry,\"ax\"\n"
     ".globl __blob_entry\n"
@@ -575,16 +584,14 @@ struct k_stack {
 	uint64_t size;
 };
 
-static void set_sigaltstack(const struct restorer_args *a)
+static void set_sigaltstack(const struct restorer_args *a, uint64_t sp, uint64_t size, uint32_t flags)
 {
-	struct k_stack ss = {a->sas_sp, (int32_t)a->sas_flags, 0, a->sas_size};
+	struct k_stack ss = {sp, (int32_t)flags, 0, size};
 	long ret;
 
-	if (!a->has_sas)
-		return;
 	ret = sys_sigaltstack(&ss, 0);
 	if (ret)
-		rst_fail(a, "can't restore the alternate signal stack at", a->sas_sp, ret);
+		rst_fail(a, "can't restore the alternate signal stack at", sp, ret);
 }
 
 struct k_rlimit {
@@ -614,17 +621,30 @@ static void set_rlimits(const struct restorer_args *a)
 	}
 }
 
+static void set_robust_list(const struct restorer_args *a, uint64_t head, uint64_t len)
+{
+	long ret = sys_call2(__NR_set_robust_list, head, len);
+
+	if (ret)
+		rst_fail(a, "can't set the robust futex list at", head, ret);
+}
+
+static void set_rseq(const struct restorer_args *a, uint64_t ptr, uint32_t len, uint32_t sig)
+{
+	long ret = sys_rseq(ptr, len, 0, sig);
+
+	if (ret)
+		rst_fail(a, "can't register rseq at", ptr, ret);
+}
+
 static void set_thread(const struct restorer_args *a)
 {
-	long ret;
-
 	if (a->has_clear_tid)
 		sys_set_tid_address(a->clear_tid_addr);
-	if (!a->has_rseq)
-		return;
-	ret = sys_rseq(a->rseq_ptr, a->rseq_len, 0, a->rseq_sig);
-	if (ret)
-		rst_fail(a, "can't register rseq at", a->rseq_ptr, ret);
+	if (a->has_robust)
+		set_robust_list(a, a->robust_list, a->robust_len);
+	if (a->has_rseq)
+		set_rseq(a, a->rseq_ptr, a->rseq_len, a->rseq_sig);
 }
 
 /* ---- phase 5: POSIX timers, seccomp, credentials --------------------- */
@@ -725,20 +745,20 @@ struct k_sock_fprog {
  * traces us with PTRACE_O_SUSPEND_SECCOMP: the filters apply once it lets
  * the task go, not to what we and criu do until then.
  */
-static void set_seccomp(const struct restorer_args *a)
+static void set_seccomp(const struct restorer_args *a, uint64_t off, uint32_t nr)
 {
-	const struct rst_seccomp *f = args_ptr(a, a->seccomp_off);
+	const struct rst_seccomp *f = args_ptr(a, off);
 	long ret;
 
-	for (unsigned int i = 0; i < a->nr_seccomp; i++) {
+	for (unsigned int i = 0; i < nr; i++) {
 		struct k_sock_fprog prog = {.len = f[i].nr_insns, .filter = (uint64_t)args_ptr(a, f[i].insns_off)};
 
 		ret = sys_call3(__NR_seccomp, SECCOMP_SET_MODE_FILTER_NR, f[i].flags, &prog);
 		if (ret)
 			rst_fail(a, "can't install seccomp filter", i, ret);
 	}
-	if (a->nr_seccomp)
-		rst_debug(a, "installed seccomp filters", 0, a->nr_seccomp);
+	if (nr)
+		rst_debug(a, "installed seccomp filters", 0, nr);
 }
 
 #define CAP_VERSION_3	   0x20080522
@@ -772,12 +792,12 @@ static uint64_t my_permitted(void)
 }
 
 /* Needs CAP_SETPCAP: before the uid switch. Stops at the kernel's last cap. */
-static void drop_bounding(const struct restorer_args *a)
+static void drop_bounding(const struct restorer_args *a, const struct rst_creds *c)
 {
 	long ret;
 
 	for (unsigned int cap = 0; cap < 64; cap++) {
-		if (a->creds.cap_bnd & (1ULL << cap))
+		if (c->cap_bnd & (1ULL << cap))
 			continue;
 		ret = sys_prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (ret == -EINVAL)
@@ -790,9 +810,8 @@ static void drop_bounding(const struct restorer_args *a)
 }
 
 /* Groups and ids; the capabilities survive (keepcaps) but lose the effective set. */
-static void set_ids(const struct restorer_args *a)
+static void set_ids(const struct restorer_args *a, const struct rst_creds *c)
 {
-	const struct rst_creds *c = &a->creds;
 	long ret;
 
 	ret = sys_call2(__NR_setgroups, c->nr_groups, args_ptr(a, c->groups_off));
@@ -817,20 +836,17 @@ static void set_ids(const struct restorer_args *a)
  * the ambient set (needs permitted and inheritable) and securebits; the
  * task's own sets last.
  */
-static void set_creds(const struct restorer_args *a)
+static void set_creds(const struct restorer_args *a, const struct rst_creds *c)
 {
-	const struct rst_creds *c = &a->creds;
 	uint64_t prm;
 	long ret;
 
-	if (!a->has_creds)
-		return;
 	prm = my_permitted();
 	ret = capset3(prm, prm, c->cap_inh);
 	if (ret)
 		rst_fail(a, "can't set the inheritable capabilities", c->cap_inh, ret);
-	drop_bounding(a);
-	set_ids(a);
+	drop_bounding(a, c);
+	set_ids(a, c);
 	ret = capset3(prm, prm, c->cap_inh);
 	if (ret)
 		rst_fail(a, "can't raise the capabilities again after the uid switch", prm, ret);
@@ -860,7 +876,12 @@ static void set_dumpable(const struct restorer_args *a)
 		rst_fail(a, "can't set dumpable", 0, a->dumpable);
 }
 
-static void queue_pending(const struct restorer_args *a)
+/*
+ * The signals queued on thread @tid (0: the main thread, and the process's).
+ * A siginfo that looks sent by kill() or tgkill() may only be queued by
+ * the thread that gets it: each thread queues its own.
+ */
+static void queue_pending(const struct restorer_args *a, uint32_t tid)
 {
 	const struct rst_siginfo *s = args_ptr(a, a->siginfo_off);
 	unsigned int i;
@@ -869,10 +890,12 @@ static void queue_pending(const struct restorer_args *a)
 	for (i = 0; i < a->nr_siginfo; i++) {
 		int sig = *(const int32_t *)s[i].info;
 
+		if (s[i].tid != tid)
+			continue;
 		if (s[i].shared)
 			ret = sys_call3(__NR_rt_sigqueueinfo, a->pid, sig, s[i].info);
 		else
-			ret = sys_rt_tgsigqueueinfo(a->pid, a->pid, sig, s[i].info);
+			ret = sys_rt_tgsigqueueinfo(a->pid, tid ? (int32_t)tid : a->pid, sig, s[i].info);
 		if (ret)
 			rst_fail(a, "can't queue pending signal", 0, sig);
 	}
@@ -910,6 +933,119 @@ static void __noreturn finish(const struct restorer_args *a)
 	__builtin_unreachable();
 }
 
+/* ---- phase 6: the other threads -------------------------------------- */
+
+#define THREAD_FLAGS                                                                                                  \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+
+/*
+ * clone3(@ca) and run @fn(@a, @t) in the new thread on the stack clone3 gave
+ * it; the parent gets the tid (or -errno). The child's registers are the
+ * parent's but rax and rsp: @fn and its arguments travel in r12-r14.
+ */
+long rst_clone_thread(struct clone_args *ca, uint64_t size, void *fn, void *a, void *t);
+asm(".text\n"
+    ".type rst_clone_thread, @function\n"
+    "rst_clone_thread:\n"
+    "	push %r12\n"
+    "	push %r13\n"
+    "	push %r14\n"
+    "	mov %rdx, %r12\n"
+    "	mov %rcx, %r13\n"
+    "	mov %r8, %r14\n"
+    "	mov $" __stringify(__NR_clone3) ", %eax\n"
+    "	syscall\n"
+    "	test %rax, %rax\n"
+    "	jz 1f\n"
+    "	pop %r14\n"
+    "	pop %r13\n"
+    "	pop %r12\n"
+    "	ret\n"
+    "1:	xor %ebp, %ebp\n"
+    "	mov %r13, %rdi\n"
+    "	mov %r14, %rsi\n"
+    "	call *%r12\n"
+    "	ud2\n"
+    ".size rst_clone_thread, . - rst_clone_thread\n");
+
+/*
+ * Done: count ourselves out, then stop for criu. criu replaces every
+ * register at this stop, so the thread never comes back here; if it did
+ * (criu gone), the process must not run on.
+ */
+static void __noreturn thread_done(struct restorer_args *a, const struct rst_thread *t)
+{
+	if (__atomic_sub_fetch(&a->threads_left, 1, __ATOMIC_RELEASE) == 0)
+		sys_call6(__NR_futex, (long)&a->threads_left, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	sys_call3(__NR_tgkill, a->pid, t->tid, SIGSTOP_NR);
+	for (;;)
+		sys_exit_group(1);
+}
+
+static void __noreturn __attribute__((used)) thread_main(struct restorer_args *a, const struct rst_thread *t)
+{
+	long ret;
+
+	if (t->flags & RST_TH_CLEAR_TID)
+		sys_set_tid_address(t->clear_tid_addr);
+	if (t->flags & RST_TH_ROBUST)
+		set_robust_list(a, t->robust_list, t->robust_len);
+	if (t->flags & RST_TH_SAS)
+		set_sigaltstack(a, t->sas_sp, t->sas_size, t->sas_flags);
+	ret = sys_prctl(PR_SET_NAME, (long)t->comm, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't set the name of thread", t->tid, ret);
+	if (t->flags & RST_TH_RSEQ)
+		set_rseq(a, t->rseq_ptr, t->rseq_len, t->rseq_sig);
+	ret = t->flags & RST_TH_NO_NEW_PRIVS ? sys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) : 0;
+	if (ret)
+		rst_fail(a, "can't set no_new_privs of thread", t->tid, ret);
+	set_seccomp(a, t->seccomp_off, t->nr_seccomp);
+	if (t->flags & RST_TH_CREDS)
+		set_creds(a, &t->creds);
+	queue_pending(a, t->tid);
+	thread_done(a, t);
+}
+
+/*
+ * Before our own seccomp filters and credentials: a thread inherits them,
+ * and clone3 with set_tid needs our privileges. After the uffd handoff: a
+ * thread's rseq registration makes the kernel write to its (maybe lazy) TLS.
+ */
+static void create_threads(struct restorer_args *a)
+{
+	const struct rst_thread *t = args_ptr(a, a->threads_off);
+	long ret;
+
+	for (unsigned int i = 0; i < a->nr_threads; i++) {
+		int32_t tid = t[i].tid;
+		struct clone_args ca = {
+		    .flags = THREAD_FLAGS,
+		    .stack = t[i].stack,
+		    .stack_size = RST_THREAD_STACK,
+		    .set_tid = (uint64_t)&tid,
+		    .set_tid_size = 1,
+		};
+
+		ret = rst_clone_thread(&ca, sizeof(ca), thread_main, a, (void *)&t[i]);
+		if (ret != tid)
+			rst_fail(a, "can't create thread", tid, ret);
+	}
+	if (a->nr_threads)
+		rst_debug(a, "created threads", 0, a->nr_threads);
+}
+
+/* The threads log to criu's log too: keep it open until the last is done. */
+static void wait_threads(struct restorer_args *a)
+{
+	uint32_t left;
+
+	while ((left = __atomic_load_n(&a->threads_left, __ATOMIC_ACQUIRE)))
+		sys_call6(__NR_futex, (long)&a->threads_left, FUTEX_WAIT_PRIVATE, left, 0, 0, 0);
+}
+
 void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 {
 	long thp, uffd;
@@ -931,17 +1067,21 @@ void __noreturn __attribute__((used)) restorer_main(struct restorer_args *a)
 	set_mm(a);
 	set_sigactions(a);
 	set_itimers(a);
-	set_sigaltstack(a);
+	if (a->has_sas)
+		set_sigaltstack(a, a->sas_sp, a->sas_size, a->sas_flags);
 	/* late, but before rlimits (RLIMIT_NOFILE) and rseq (the kernel writes its area) */
 	hand_off_uffd(a, uffd);
+	create_threads(a);
 	set_rlimits(a);
 	set_thread(a);
 	set_posix_timers(a);
 	set_task_flags(a);
-	set_seccomp(a);
-	set_creds(a);
+	set_seccomp(a, a->seccomp_off, a->nr_seccomp);
+	if (a->has_creds)
+		set_creds(a, &a->creds);
 	set_dumpable(a);
-	queue_pending(a);
+	queue_pending(a, 0);
+	wait_threads(a);
 	close_service_fds(a);
 	finish(a);
 }
