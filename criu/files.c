@@ -26,7 +26,7 @@
 #define MAX_PIPE_DATA (16u << 20)
 
 static const struct fd_ops *const fd_kinds[] = {
-	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops,
+	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops, &pty_ops,
 };
 
 const struct fd_ops *fd_ops_of(FdKind kind)
@@ -53,18 +53,17 @@ static int fd_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool is_pty_master(dev_t rdev)
+/* Unix98 pairs (/dev/ptmx and /dev/pts/N) are pty_ops' (files-tty.c); these are what is left. */
+static bool is_bsd_pty(dev_t rdev)
 {
-	/* /dev/ptmx (5:2) and the legacy BSD masters (2:*, 128-135) */
-	return rdev == makedev(5, 2) || major(rdev) == 2 || (major(rdev) >= 128 && major(rdev) <= 135);
+	/* the legacy BSD masters (2:*, 128-135) and slaves (3:*) */
+	return major(rdev) == 2 || major(rdev) == 3 || (major(rdev) >= 128 && major(rdev) <= 135);
 }
 
 static bool is_tty_dev(dev_t rdev)
 {
-	unsigned int maj = major(rdev);
-
-	/* terminals a shell job talks to: pty slaves (136-143), /dev/ttyN and /dev/tty (4, 5) */
-	return (maj >= 136 && maj <= 143) || maj == 4 || maj == 5;
+	/* terminals a shell job talks to: /dev/ttyN, /dev/ttySN (4), /dev/tty, /dev/console (5) */
+	return major(rdev) == 4 || major(rdev) == 5;
 }
 
 /* Copy out what is buffered in a pipe without consuming it: tee into a pipe of our own. */
@@ -138,8 +137,8 @@ static int classify_fd(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEnt
 		return 0;
 	}
 	if (S_ISCHR(st->st_mode)) {
-		if (is_pty_master(st->st_rdev)) {
-			pr_err("pid %d: fd %d is a pseudo-terminal master (%s): not supported yet\n", c->pid, fd,
+		if (is_bsd_pty(st->st_rdev)) {
+			pr_err("pid %d: fd %d is a legacy BSD pseudo-terminal (%s): not supported\n", c->pid, fd,
 			       d->link);
 			return -1;
 		}

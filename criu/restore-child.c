@@ -118,6 +118,8 @@ static int child_session(const struct rst_ctx *c)
 			pr_perror("can't start the task's session");
 			return -1;
 		}
+		if (restore_ctty(c->img.fds, c->img.nr_fds))
+			return -1;
 	} else if ((pid_t)tc->pgid == c->pid) {
 		if (setpgid(0, 0)) {
 			pr_perror("can't make the task's process group");

@@ -32,6 +32,12 @@ int fd_entries_max(FdEntry **fds, size_t n);
  * service descriptors, which sit above fd_entries_max().
  */
 int restore_fds(FdEntry **fds, size_t n, const struct opts *o);
+/*
+ * Once the restored task leads its session again (after setsid): make the
+ * pty slave that was its controlling terminal so again, with its foreground
+ * process group. Nothing to do (0) if it had none of its own.
+ */
+int restore_ctty(FdEntry **fds, size_t n);
 /* cwd and root of the restored task (chdir/chroot) from fs-PID.img. */
 int restore_fs(int dfd, pid_t pid);
 
@@ -84,7 +90,6 @@ extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops;
 const struct fd_ops *fd_ops_of(FdKind kind);
 /* A dup of the task's @fd in criu (pidfd_getfd), or -1 (logged). */
 int fd_steal(const struct fd_dump_ctx *c, int fd);
-/* Value of "key:" in fdinfo text (pointer after the colon), or NULL. */
 
 /* Move a fresh @fd to c->above or higher (close-on-exec); the new number or -1. */
 int fd_park(const struct fd_rst_ctx *c, int fd);
@@ -93,6 +98,8 @@ int fd_place(int tmp, const FdEntry *e);
 /* File locks (files-locks.c): "lock:" lines of fdinfo; taken again once the fd is in place. */
 int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
 int restore_file_locks(const FdEntry *e);
+/* files-tty.c: tty_nr (the controlling terminal's device, 0: none) from /proc/PID/stat text. */
+int stat_tty_nr(const char *text, unsigned int *tty);
 /* sk-unix.c: drop the sock_diag socket of a dump. */
 void unix_diag_close(struct fd_dump_ctx *c);
 /* The entry for target fd @fd, or NULL. */
