@@ -47,6 +47,11 @@ static int add_target(FdEntry *e, unsigned int tfd, unsigned int events, unsigne
 	return 0;
 }
 
+int fdinfo_epoll_target(const char *line, int *tfd, unsigned int *events, unsigned long long *data)
+{
+	return sscanf(line, " %d events: %x data: %llx", tfd, events, data) == 3 && *tfd >= 0 ? 0 : -1;
+}
+
 static int epoll_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
 	const char *p = d->fdinfo;
@@ -58,9 +63,8 @@ static int epoll_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntr
 	if (!e->epoll)
 		return -1;
 	epoll_entry__init(e->epoll);
-	while ((p = strstr(p, "\ntfd:"))) {
-		p += 5;
-		if (sscanf(p, " %d events: %x data: %llx", &tfd, &events, &data) != 3 || tfd < 0) {
+	while ((p = fdinfo_next(p, "tfd:"))) {
+		if (fdinfo_epoll_target(p, &tfd, &events, &data)) {
 			pr_err("pid %d: fd %d: unreadable epoll target in fdinfo: %.60s\n", c->pid, d->fd, p);
 			return -1;
 		}

@@ -22,18 +22,30 @@ static bool eventfd_match(const struct fd_dump_one *d)
 	return !strcmp(d->link, "anon_inode:[eventfd]");
 }
 
-static int eventfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+int fdinfo_eventfd(const char *text, struct eventfd_info *ei)
 {
-	const char *cnt = proc_field(d->fdinfo, "eventfd-count");
-	const char *sem = proc_field(d->fdinfo, "eventfd-semaphore");
+	const char *cnt = proc_field(text, "eventfd-count");
+	const char *sem = proc_field(text, "eventfd-semaphore");
 	unsigned long long v;
 	int s = 0;
 
-	if (!cnt || sscanf(cnt, " %llx", &v) != 1 || (sem && sscanf(sem, " %d", &s) != 1)) {
+	if (!cnt || sscanf(cnt, " %llx", &v) != 1 || (sem && sscanf(sem, " %d", &s) != 1))
+		return -1;
+	ei->count = v;
+	ei->has_semaphore = sem != NULL;
+	ei->semaphore = s;
+	return 0;
+}
+
+static int eventfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+{
+	struct eventfd_info ei;
+
+	if (fdinfo_eventfd(d->fdinfo, &ei)) {
 		pr_err("pid %d: fd %d: eventfd without a readable count in fdinfo\n", c->pid, d->fd);
 		return -1;
 	}
-	if (!sem) {
+	if (!ei.has_semaphore) {
 		pr_err("pid %d: fd %d: this kernel does not show an eventfd's semaphore mode: not supported\n",
 		       c->pid, d->fd);
 		return -1;
@@ -42,9 +54,10 @@ static int eventfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEn
 	if (!e->efd)
 		return -1;
 	eventfd_entry__init(e->efd);
-	e->efd->count = v;
-	e->efd->semaphore = s;
-	pr_info("pid %d: fd %d: eventfd count %llu%s\n", c->pid, d->fd, v, s ? " semaphore" : "");
+	e->efd->count = ei.count;
+	e->efd->semaphore = ei.semaphore;
+	pr_info("pid %d: fd %d: eventfd count %llu%s\n", c->pid, d->fd, (unsigned long long)ei.count,
+		ei.semaphore ? " semaphore" : "");
 	return 0;
 }
 

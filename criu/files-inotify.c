@@ -29,15 +29,6 @@
 #include "log.h"
 #include "util.h"
 
-#define MAX_HANDLE 128
-
-struct ify_line {
-	unsigned int wd, mask, sdev, hbytes;
-	int htype;
-	unsigned long long ino;
-	char hex[2 * MAX_HANDLE + 1];
-};
-
 static bool inotify_match(const struct fd_dump_one *d)
 {
 	return !strcmp(d->link, "anon_inode:inotify");
@@ -66,7 +57,7 @@ static int open_mount_of(unsigned int sdev)
 /* A name of the inode behind the watch's file handle; -1 (logged) if it has none. */
 static int handle_path(const struct ify_line *l, char *path, size_t size)
 {
-	struct file_handle *fh = xzalloc(sizeof(*fh) + MAX_HANDLE);
+	struct file_handle *fh = xzalloc(sizeof(*fh) + INOTIFY_MAX_HANDLE);
 	int mfd = -1, fd = -1, ret = -1;
 	char self[64];
 	ssize_t n;
@@ -76,7 +67,7 @@ static int handle_path(const struct ify_line *l, char *path, size_t size)
 	fh->handle_bytes = l->hbytes;
 	fh->handle_type = l->htype;
 	for (unsigned int i = 0; i < l->hbytes; i++)
-		if (l->hbytes > MAX_HANDLE || sscanf(l->hex + 2 * i, "%2hhx", &fh->f_handle[i]) != 1) {
+		if (l->hbytes > INOTIFY_MAX_HANDLE || sscanf(l->hex + 2 * i, "%2hhx", &fh->f_handle[i]) != 1) {
 			pr_err("inotify watch %u: malformed file handle %s\n", l->wd, l->hex);
 			goto out;
 		}
@@ -126,13 +117,18 @@ static int add_watch(FdEntry *e, const struct ify_line *l, const char *path)
 	return w->path ? 0 : -1;
 }
 
+int fdinfo_inotify_watch(const char *line, struct ify_line *l)
+{
+	return sscanf(line, " wd:%x ino:%llx sdev:%x mask:%x ignored_mask:%*x fhandle-bytes:%x fhandle-type:%x f_handle:%256s",
+		      &l->wd, &l->ino, &l->sdev, &l->mask, &l->hbytes, &l->htype, l->hex) == 7 ? 0 : -1;
+}
+
 static int dump_watch(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e, const char *p)
 {
 	char path[PATH_MAX];
 	struct ify_line l;
 
-	if (sscanf(p, " wd:%x ino:%llx sdev:%x mask:%x ignored_mask:%*x fhandle-bytes:%x fhandle-type:%x f_handle:%256s",
-		   &l.wd, &l.ino, &l.sdev, &l.mask, &l.hbytes, &l.htype, l.hex) != 7) {
+	if (fdinfo_inotify_watch(p, &l)) {
 		pr_err("pid %d: fd %d: unreadable inotify watch in fdinfo: %.80s\n", c->pid, d->fd, p);
 		return -1;
 	}
@@ -161,8 +157,7 @@ static int inotify_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEn
 	if (!e->ify)
 		return -1;
 	inotify_entry__init(e->ify);
-	while ((p = strstr(p, "\ninotify "))) {
-		p += 9;
+	while ((p = fdinfo_next(p, "inotify "))) {
 		if (dump_watch(c, d, e, p))
 			return -1;
 	}

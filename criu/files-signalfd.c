@@ -18,12 +18,22 @@ static bool signalfd_match(const struct fd_dump_one *d)
 	return !strcmp(d->link, "anon_inode:[signalfd]");
 }
 
-static int signalfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+int fdinfo_signalfd(const char *text, uint64_t *sigmask)
 {
-	const char *m = proc_field(d->fdinfo, "sigmask");
+	const char *m = proc_field(text, "sigmask");
 	unsigned long long v;
 
-	if (!m || sscanf(m, " %llx", &v) != 1) {
+	if (!m || sscanf(m, " %llx", &v) != 1)
+		return -1;
+	*sigmask = v;
+	return 0;
+}
+
+static int signalfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
+{
+	uint64_t v;
+
+	if (fdinfo_signalfd(d->fdinfo, &v)) {
 		pr_err("pid %d: fd %d: signalfd without a readable sigmask in fdinfo\n", c->pid, d->fd);
 		return -1;
 	}
@@ -32,7 +42,7 @@ static int signalfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdE
 		return -1;
 	signalfd_entry__init(e->sfd);
 	e->sfd->sigmask = v;
-	pr_info("pid %d: fd %d: signalfd mask %#llx\n", c->pid, d->fd, v);
+	pr_info("pid %d: fd %d: signalfd mask %#llx\n", c->pid, d->fd, (unsigned long long)v);
 	return 0;
 }
 

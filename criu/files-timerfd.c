@@ -29,7 +29,7 @@ static bool timerfd_match(const struct fd_dump_one *d)
 	return !strcmp(d->link, "anon_inode:[timerfd]");
 }
 
-static int timerfd_parse(const char *t, TimerfdEntry *te)
+int fdinfo_timerfd(const char *t, TimerfdEntry *te)
 {
 	const char *clk = proc_field(t, "clockid"), *ticks = proc_field(t, "ticks");
 	const char *fl = proc_field(t, "settime flags"), *v = proc_field(t, "it_value");
@@ -57,7 +57,7 @@ static int timerfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEn
 	if (!e->tfd)
 		return -1;
 	timerfd_entry__init(e->tfd);
-	if (timerfd_parse(d->fdinfo, e->tfd)) {
+	if (fdinfo_timerfd(d->fdinfo, e->tfd)) {
 		pr_err("pid %d: fd %d: timerfd with unreadable fdinfo\n", c->pid, d->fd);
 		return -1;
 	}

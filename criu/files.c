@@ -37,6 +37,16 @@ const struct fd_ops *fd_ops_of(FdKind kind)
 	return NULL;
 }
 
+const char *fdinfo_next(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (const char *p = strchr(text, '\n'); p; p = strchr(p + 1, '\n'))
+		if (!strncmp(p + 1, prefix, n))
+			return p + 1 + n;
+	return NULL;
+}
+
 int fd_steal(const struct fd_dump_ctx *c, int fd)
 {
 	int ret = syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);

@@ -98,6 +98,34 @@ int fd_place(int tmp, const FdEntry *e);
 /* File locks (files-locks.c): "lock:" lines of fdinfo; taken again once the fd is in place. */
 int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
 int restore_file_locks(const FdEntry *e);
+/*
+ * fdinfo text -> values, one parser per kind (files-*.c); pure, no logging:
+ * 0, or -1 if a field is missing or malformed (test/unit/test-fdinfo.c).
+ */
+struct eventfd_info {
+	uint64_t count;
+	bool has_semaphore;	/* "eventfd-semaphore:" shown (Linux 6.6+) */
+	bool semaphore;
+};
+int fdinfo_eventfd(const char *text, struct eventfd_info *ei);
+int fdinfo_signalfd(const char *text, uint64_t *sigmask);
+int fdinfo_timerfd(const char *text, TimerfdEntry *te);
+/* The text after the next line of @text that starts with @prefix, or NULL (not the first line). */
+const char *fdinfo_next(const char *text, const char *prefix);
+/* One "tfd:" line of an epoll (the text after "tfd:"). */
+int fdinfo_epoll_target(const char *line, int *tfd, unsigned int *events, unsigned long long *data);
+
+#define INOTIFY_MAX_HANDLE 128
+
+/* One "inotify " line of an inotify fd (the text after "inotify "). */
+struct ify_line {
+	unsigned int wd, mask, sdev, hbytes;
+	int htype;
+	unsigned long long ino;
+	char hex[2 * INOTIFY_MAX_HANDLE + 1];	/* f_handle, hbytes bytes in hex */
+};
+int fdinfo_inotify_watch(const char *line, struct ify_line *l);
+
 /* files-tty.c: tty_nr (the controlling terminal's device, 0: none) from /proc/PID/stat text. */
 int stat_tty_nr(const char *text, unsigned int *tty);
 /* sk-unix.c: drop the sock_diag socket of a dump. */

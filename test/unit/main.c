@@ -23,7 +23,8 @@
 	X(mem) \
 	X(lazy_proto) \
 	X(uffd_ranges) \
-	X(creds)
+	X(creds) \
+	X(fdinfo)
 
 #define X(id) extern const struct unit_suite unit_suite_##id;
 UNIT_SUITES
