@@ -375,8 +375,9 @@ static int pty_restore(struct fd_rst_ctx *c, size_t i)
 	int m, ret = -1;
 
 	me = pty_master_of(c->fds, c->n, index, &mi);
-	if (!me) {
-		pr_err("fd %u: slave of pseudo-terminal %u without its master in the image\n", c->fds[i]->fd, index);
+	if (!me || (c->fds[i]->pty->master && mi != i)) {
+		pr_err("fd %u: pseudo-terminal %u has %s master in the image\n", c->fds[i]->fd, index,
+		       me ? "more than one" : "no");
 		return -1;
 	}
 	m = open_master(c, me);

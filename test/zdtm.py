@@ -1061,6 +1061,8 @@ def cmd_negative(opts):
         ('dump of a process with a socket', lambda w: neg_unsupported(criu, w, 'unsupported_sock', 'sock')),
         ('dump of a process with a child process', lambda w: neg_unsupported(criu, w, 'unsupported_child',
                                                                                'child')),
+        ('dump of a pty slave without its master', lambda w: neg_unsupported(criu, w, 'unsupported_pty',
+                                                                               'master is held outside')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()
