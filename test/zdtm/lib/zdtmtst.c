@@ -2,6 +2,8 @@
 /*
  * zdtm test library.  See zdtmtst.h for the protocol.
  */
+#include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -162,6 +164,42 @@ static int high_fd(int fd)
 	return target;
 }
 
+static bool holds_pipe(pid_t pid, ino_t ino)
+{
+	char dir[64], path[320], link[64], want[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)ino);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = 0;
+			found = !strcmp(link, want);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static void wait_pipe_closed(int rfd, pid_t child)
+{
+	struct stat st;
+
+	if (fstat(rfd, &st))
+		return;
+	for (int i = 0; i < 5000 && holds_pipe(child, st.st_ino); i++)
+		usleep(1000);
+}
+
 static void launcher(int rfd, pid_t child)
 {
 	char buf[32];
@@ -174,9 +212,12 @@ static void launcher(int rfd, pid_t child)
 		fprintf(stderr, "test failed before it was ready, see %s\n", test_outfile);
 		_exit(1);
 	}
-	/* Ready means the child has closed its end too: it must not be dumped holding it. */
-	while (read(rfd, &c, 1) > 0)
-		;
+	/*
+	 * Ready means the test process has closed its end too: it must not be
+	 * dumped holding it. Its own children may keep a copy, so look at the
+	 * test process's fd table rather than waiting for EOF.
+	 */
+	wait_pipe_closed(rfd, child);
 	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		perror(pidfile);
