@@ -196,6 +196,8 @@ int main(int argc, char **argv)
 	long long t0;
 
 	mprotect(none, PTEST_NONE, PROT_NONE);
+	/* the test expects SIGINT at its default: a background job inherits it ignored */
+	signal(SIGINT, SIG_DFL);
 	setup_signals(altstack);
 	printf("%lx %lx %lx %lx %lx\n", (long)region, (long)none, (long)on_usr1, (long)altstack, (long)&tid_word);
 	fflush(stdout);
