@@ -38,6 +38,7 @@
 #include "page-xfer.h"
 #include "parasite-host.h"
 #include "proc-parse.h"
+#include "pstree.h"
 #include "seize.h"
 #include "task-state.h"
 #include "util.h"
@@ -46,7 +47,7 @@ struct dump_ctx {
 	const struct opts *o;
 	pid_t pid;
 	int dfd;
-	struct seized_threads threads;	/* every thread, frozen */
+	struct seized_threads *threads;	/* every thread, frozen (the tree's item) */
 	struct vma_list vmas;
 	struct proc_stat stat;
 	struct proc_status status;
@@ -56,43 +57,13 @@ struct dump_ctx {
 	ThreadCoreEntry th;
 	MmEntry mm;
 	struct mem_stats mst;
-	struct lazy_stats lst;
 	uint64_t lazy_present;		/* --lazy-pages: present pages the lazy server found */
 	long long t_freeze, t_mem, t_end;
 };
 
-static int has_children(pid_t pid)
-{
-	char path[64], *text;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	text = read_file(path, NULL);
-	if (!text) {
-		pr_perror("pid %d: can't read %s", pid, path);
-		return -1;
-	}
-	ret = text[0] != 0 && text[0] != '\n';
-	free(text);
-	return ret;
-}
-
-/* What this version can restore: one process (with its threads), its own session. */
+/* What this version can restore of a task; the tree's sessions and groups: pstree_check(). */
 static int check_supported(struct dump_ctx *c)
 {
-	int ch;
-
-	ch = has_children(c->pid);
-	if (ch < 0)
-		return -1;
-	if (ch) {
-		pr_err("pid %d has child processes: process trees are not supported yet\n", c->pid);
-		return -1;
-	}
-	if (c->stat.sid != c->pid && !c->o->shell_job) {
-		pr_err("pid %d: its session leader %d is outside the dump: use --shell-job\n", c->pid, c->stat.sid);
-		return -1;
-	}
 	for (size_t i = 0; i < c->vmas.nr; i++) {
 		const struct vma *v = &c->vmas.v[i];
 
@@ -108,7 +79,7 @@ static int check_supported(struct dump_ctx *c)
 /* Registers, signals, creds... of every thread but the main one: core.threads. */
 static int collect_threads(struct dump_ctx *c)
 {
-	unsigned int n = c->threads.nr - 1;
+	unsigned int n = c->threads->nr - 1;
 
 	if (!n)
 		return 0;
@@ -116,7 +87,7 @@ static int collect_threads(struct dump_ctx *c)
 	if (!c->core.threads)
 		return -1;
 	for (unsigned int i = 0; i < n; i++) {
-		c->core.threads[i] = collect_other_thread(c->pid, c->threads.tids[i + 1]);
+		c->core.threads[i] = collect_other_thread(c->pid, c->threads->tids[i + 1]);
 		if (!c->core.threads[i])
 			return -1;
 		c->core.n_threads++;
@@ -228,23 +199,12 @@ static int write_one_image(int dfd, enum img_type t, pid_t id, const void *msg)
 	return ret;
 }
 
+/* core-PID, mm-PID of one task; the inventory comes once for the tree. */
 static int write_images(struct dump_ctx *c)
 {
-	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	inv.root_pid = c->pid;
-	inv.nr_tasks = 1;
-	inv.has_lazy_pages = true;
-	inv.lazy_pages = c->o->lazy_pages;
-	inv.criu_version = CRIU_VERSION;
-	inv.has_dump_time_ns = true;
-	inv.dump_time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	if (write_one_image(c->dfd, IMG_CORE, c->pid, &c->core) || write_one_image(c->dfd, IMG_MM, c->pid, &c->mm))
 		return -1;
-	/* The inventory goes last: a dump without it is visibly incomplete. */
-	return write_one_image(c->dfd, IMG_INVENTORY, 0, &inv);
+	return 0;
 }
 
 static int cure(struct dump_ctx *c)
@@ -269,55 +229,171 @@ static int dump_frozen(struct dump_ctx *c)
 	return write_images(c);
 }
 
-static int run_lazy_serve(struct dump_ctx *c, struct lazy_src *src)
-{
-	struct opts lo = *c->o;
+/* The whole tree: every live task as above, then the inventory. */
+struct tree_dump {
+	const struct opts *o;
+	int dfd;
+	struct pstree tree;
+	struct dump_ctx *tasks; /* one per live task, in tree order */
+	unsigned int nr;
+	struct lazy_stats lst;
+	long long t_freeze;
+};
 
-	lo.address = c->o->lazy_address ? c->o->lazy_address : c->o->address;
-	lo.port = c->o->lazy_port ? c->o->lazy_port : c->o->port;
-	return lazy_serve(&lo, src, 1, c->o->status_fd, &c->lst);
+static void fill_tree_entry(PstreeTask *pt, const struct pstree_item *it)
+{
+	pstree_task__init(pt);
+	pt->pid = it->pid;
+	pt->ppid = it->ppid;
+	pt->pgid = it->pgid;
+	pt->sid = it->sid;
+	if (it->zombie) {
+		pt->has_zombie = pt->has_exit_code = true;
+		pt->zombie = true;
+		pt->exit_code = it->exit_code;
+	}
+}
+
+static int write_inventory(struct tree_dump *td)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	unsigned int n = td->tree.nr;
+	PstreeTask *pt = xzalloc(n * sizeof(*pt));
+	PstreeTask **ptp = xzalloc(n * sizeof(*ptp));
+	struct timespec ts;
+	int ret = -1;
+
+	if (!pt || !ptp)
+		goto out;
+	for (unsigned int i = 0; i < n; i++) {
+		fill_tree_entry(&pt[i], &td->tree.items[i]);
+		ptp[i] = &pt[i];
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	inv.root_pid = td->tree.items[0].pid;
+	inv.nr_tasks = td->nr;
+	inv.n_tasks = n;
+	inv.tasks = ptp;
+	inv.has_lazy_pages = true;
+	inv.lazy_pages = td->o->lazy_pages;
+	inv.criu_version = CRIU_VERSION;
+	inv.has_dump_time_ns = true;
+	inv.dump_time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/* The inventory goes last: a dump without it is visibly incomplete. */
+	ret = write_one_image(td->dfd, IMG_INVENTORY, 0, &inv);
+out:
+	free(ptp);
+	free(pt);
+	return ret;
+}
+
+static int dump_tree(struct tree_dump *td)
+{
+	if (pstree_check(&td->tree, td->o->shell_job))
+		return -1;
+	td->tasks = xzalloc(td->tree.nr_alive * sizeof(*td->tasks));
+	if (!td->tasks)
+		return -1;
+	for (unsigned int i = 0; i < td->tree.nr; i++) {
+		struct pstree_item *it = &td->tree.items[i];
+		struct dump_ctx *c;
+
+		if (it->zombie)
+			continue;
+		c = &td->tasks[td->nr++];
+		c->o = td->o;
+		c->pid = it->pid;
+		c->dfd = td->dfd;
+		c->threads = &it->threads;
+		c->t_freeze = td->t_freeze;
+		if (dump_frozen(c))
+			return -1;
+	}
+	return write_inventory(td);
+}
+
+static int run_lazy_serve(struct tree_dump *td, struct lazy_src *src)
+{
+	struct opts lo = *td->o;
+
+	lo.address = td->o->lazy_address ? td->o->lazy_address : td->o->address;
+	lo.port = td->o->lazy_port ? td->o->lazy_port : td->o->port;
+	return lazy_serve(&lo, src, td->nr, td->o->status_fd, &td->lst);
+}
+
+/* What the lazy server needs of one task; freed by put_lazy_src(). */
+struct lazy_task {
+	struct parasite_filler pf;
+	struct iovec *lazy;
+};
+
+static int get_lazy_src(struct dump_ctx *c, struct lazy_src *src, struct lazy_task *lt)
+{
+	*src = (struct lazy_src){ .pid = c->pid };
+	parasite_filler_init(&lt->pf, c->ctl);
+	src->filler = &lt->pf.f;
+	if (mem_lazy_ranges(&c->vmas, &lt->lazy, &src->nr_lazy))
+		return -1;
+	src->lazy = lt->lazy;
+	src->pp = pp_create(mem_pipe_size(), 0, PP_HOLES);
+	src->scan = mem_scanner_open(c->pid, &c->vmas, &c->mst, 0);
+	if (!src->pp || !src->scan)
+		return -1;
+	return 0;
+}
+
+static void put_lazy_src(struct lazy_src *src, struct lazy_task *lt)
+{
+	mem_scanner_close(src->scan);
+	pp_destroy(src->pp);
+	free(lt->lazy);
+}
+
+static int lazy_result(struct tree_dump *td, struct lazy_src *src)
+{
+	switch (run_lazy_serve(td, src)) {
+	case LAZY_DONE:
+		for (unsigned int i = 0; i < td->nr; i++)
+			td->tasks[i].lazy_present = src[i].pp->nr_pages;
+		return 0;
+	case LAZY_ABORTED:
+		pr_err("pid %d: lazy migration aborted before the destination resumed\n", td->tree.items[0].pid);
+		return 1;
+	default:
+		pr_err("pid %d: the destination resumed but did not get every page\n", td->tree.items[0].pid);
+		return -1;
+	}
 }
 
 /*
- * Serve the lazy pages of the frozen task until the destination has them
- * all; the parasite drains them meanwhile, then goes. Returns 0 when the
- * task may be killed, 1 when it must be resumed (nothing committed yet),
+ * Serve the lazy pages of the frozen tree until the destination has them
+ * all; the parasites drain them meanwhile, then go. Returns 0 when the
+ * tree may be killed, 1 when it must be resumed (nothing committed yet),
  * -1 when it must be killed but the dump failed.
  */
-static int serve_lazy(struct dump_ctx *c)
+static int serve_lazy(struct tree_dump *td)
 {
-	struct lazy_src src = { .pid = c->pid };
-	struct parasite_filler pf;
-	struct iovec *lazy = NULL;
+	struct lazy_src *src = xzalloc(td->nr * sizeof(*src));
+	struct lazy_task *lt = xzalloc(td->nr * sizeof(*lt));
+	unsigned int i, ready = 0;
 	int ret = 1;
 
-	parasite_filler_init(&pf, c->ctl);
-	src.filler = &pf.f;
-	if (mem_lazy_ranges(&c->vmas, &lazy, &src.nr_lazy))
+	if (!src || !lt)
 		goto out;
-	src.lazy = lazy;
-	src.pp = pp_create(mem_pipe_size(), 0, PP_HOLES);
-	src.scan = mem_scanner_open(c->pid, &c->vmas, &c->mst, 0);
-	if (!src.pp || !src.scan)
-		goto out;
-	switch (run_lazy_serve(c, &src)) {
-	case LAZY_DONE:
-		ret = 0;
-		break;
-	case LAZY_ABORTED:
-		pr_err("pid %d: lazy migration aborted before the destination resumed\n", c->pid);
-		break;
-	default:
-		pr_err("pid %d: the destination resumed but did not get every page\n", c->pid);
-		ret = -1;
-	}
-	c->lazy_present = src.pp->nr_pages;
+	for (ready = 0; ready < td->nr; ready++)
+		if (get_lazy_src(&td->tasks[ready], &src[ready], &lt[ready])) {
+			ready++;
+			goto out;
+		}
+	ret = lazy_result(td, src);
 out:
-	mem_scanner_close(src.scan);
-	pp_destroy(src.pp);
-	free(lazy);
-	if (cure(c) && ret > 0)
-		ret = -1; /* a task the parasite may still be in must not run */
+	for (i = 0; i < ready; i++)
+		put_lazy_src(&src[i], &lt[i]);
+	for (i = 0; i < td->nr; i++)
+		if (cure(&td->tasks[i]) && ret > 0)
+			ret = -1; /* a task the parasite may still be in must not run */
+	free(lt);
+	free(src);
 	return ret;
 }
 
@@ -349,36 +425,63 @@ static void report(const struct dump_ctx *c)
 	pr_info("pid %d: %llu pages dumped (%llu lazy), %llu holes; frozen %.1f ms (memory %.1f ms)\n", c->pid,
 		(unsigned long long)(c->mst.pages_dumped + c->lazy_present), (unsigned long long)c->lazy_present,
 		(unsigned long long)holes, (c->t_end - c->t_freeze) / 1e6, (c->t_end - c->t_mem) / 1e6);
-	if (c->lst.resumed_ns)
-		pr_info("pid %d: lazy: destination resumed %.1f ms after the freeze; %llu pages by fault, %llu "
-			"streamed, %llu zero; all delivered after %.1f ms\n",
-			c->pid, (c->lst.resumed_ns - c->t_freeze) / 1e6, (unsigned long long)c->lst.fault_pages,
-			(unsigned long long)c->lst.stream_pages, (unsigned long long)c->lst.zero_pages,
-			(c->lst.end_ns - c->t_freeze) / 1e6);
 }
 
-static int finish(struct dump_ctx *c)
+static void report_lazy(const struct tree_dump *td)
 {
+	const struct lazy_stats *l = &td->lst;
+
+	if (!l->resumed_ns)
+		return;
+	pr_info("pid %d: lazy: destination resumed %.1f ms after the freeze; %llu pages by fault, %llu "
+		"streamed, %llu zero; all delivered after %.1f ms\n",
+		td->tree.items[0].pid, (l->resumed_ns - td->t_freeze) / 1e6, (unsigned long long)l->fault_pages,
+		(unsigned long long)l->stream_pages, (unsigned long long)l->zero_pages,
+		(l->end_ns - td->t_freeze) / 1e6);
+}
+
+static int finish(struct tree_dump *td)
+{
+	long long t_end = now_ns();
 	int r = 0;
 
-	c->t_end = now_ns();
-	if (c->o->lazy_pages) {
-		r = serve_lazy(c);
+	for (unsigned int i = 0; i < td->nr; i++)
+		td->tasks[i].t_end = t_end;
+	if (td->o->lazy_pages) {
+		r = serve_lazy(td);
 		if (r > 0) {
-			unseize_threads(&c->threads);
-			pr_err("pid %d: the process was resumed untouched\n", c->pid);
+			pstree_unseize(&td->tree);
+			pr_err("pid %d: the process tree was resumed untouched\n", td->tree.items[0].pid);
 			return -1;
 		}
 	}
-	if (c->o->leave_running ? unseize_threads(&c->threads) : kill_seized_threads(&c->threads))
+	if (td->o->leave_running ? pstree_unseize(&td->tree) : pstree_kill(&td->tree))
 		return -1;
-	report(c);
+	for (unsigned int i = 0; i < td->nr; i++)
+		report(&td->tasks[i]);
+	report_lazy(td);
 	return r;
+}
+
+static void drop_tasks(struct tree_dump *td)
+{
+	for (unsigned int i = 0; i < td->nr; i++) {
+		struct dump_ctx *c = &td->tasks[i];
+
+		if (c->ctl)
+			parasite_cure(c->ctl);
+		free_core_entry(&c->core);
+		free_mm_entry(&c->mm);
+		vma_list_free(&c->vmas);
+	}
+	free(td->tasks);
+	td->tasks = NULL;
+	td->nr = 0;
 }
 
 int cr_dump(const struct opts *o)
 {
-	struct dump_ctx c = { .o = o, .pid = o->pid, .dfd = -1 };
+	struct tree_dump td = { .o = o, .dfd = -1 };
 	int ret = 1;
 
 	if (!o->pid) {
@@ -387,27 +490,23 @@ int cr_dump(const struct opts *o)
 	}
 	if (check_lazy_opts(o))
 		return 1;
-	c.dfd = open_dir(o->imgs_dir);
-	if (c.dfd < 0)
+	td.dfd = open_dir(o->imgs_dir);
+	if (td.dfd < 0)
 		return 1;
-	c.t_freeze = now_ns();
-	if (seize_threads(c.pid, &c.threads))
+	td.t_freeze = now_ns();
+	if (pstree_seize(o->pid, &td.tree))
 		goto out;
-	if (dump_frozen(&c)) {
-		if (c.ctl)
-			parasite_cure(c.ctl);
-		unseize_threads(&c.threads);
-		pr_err("pid %d: dump failed; the process was resumed untouched\n", c.pid);
+	if (dump_tree(&td)) {
+		drop_tasks(&td); /* cures the parasites first */
+		pstree_unseize(&td.tree);
+		pr_err("pid %d: dump failed; the process tree was resumed untouched\n", o->pid);
 		goto out;
 	}
-	if (finish(&c) == 0)
+	if (finish(&td) == 0)
 		ret = 0;
 out:
-	free(c.threads.tids);
-	free_core_entry(&c.core);
-	free_mm_entry(&c.mm);
-	vma_list_free(&c.vmas);
-	if (c.dfd >= 0)
-		close(c.dfd);
+	drop_tasks(&td);
+	pstree_free(&td.tree);
+	close(td.dfd);
 	return ret;
 }

@@ -218,7 +218,7 @@ static int plan_target(const struct rst_ctx *c, struct area_plan *p)
 			p->strings += strlen(v->path) + 1;
 	}
 	if (c->o->lazy_pages)
-		p->strings += strlen(c->lazy_path) + 1;
+		p->strings += strlen(c->tree->lazy_path) + 1;
 	p->nr_runs = c->img.nr_pme + p->nr_vmas;
 	p->nr_threads = c->img.core->n_threads;
 	p->nr_siginfo = c->img.core->thread->n_pending;
@@ -397,13 +397,13 @@ static void fill_lazy(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 
 	if (!c->o->lazy_pages)
 		return;
-	strcpy((char *)a + *str_off, c->lazy_path);
+	strcpy((char *)a + *str_off, c->tree->lazy_path);
 	a->lazy_sock_off = *str_off;
-	*str_off += strlen(c->lazy_path) + 1;
+	*str_off += strlen(c->tree->lazy_path) + 1;
 	a->lazy_pid = c->pid;
 	for (uint32_t k = 0; k < a->nr_vmas; k++)
 		n += !!(v[k].flags & RST_VMA_LAZY);
-	pr_info("pid %d: %u mappings with lazy pages, served by the daemon at %s\n", c->pid, n, c->lazy_path);
+	pr_info("pid %d: %u mappings with lazy pages, served by the daemon at %s\n", c->pid, n, c->tree->lazy_path);
 }
 
 /* @th's queued signals; @tid 0: the main thread's (and the process's) */

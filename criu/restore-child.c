@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Restore, step three: the new task (a copy of criu with the dumped pid)
+ * takes its place in the tree (restore-tree.c: session, group, children),
  * sets up what is easiest done with libc, then jumps into the restorer blob
  * that criu prepared in the area it inherited. Every signal stays blocked
  * from the fork on; failures here exit(1) after logging, criu reports it.
@@ -23,19 +24,6 @@
 #include "log.h"
 #include "restore.h"
 #include "util.h"
-
-static int wait_go(struct rst_ctx *c)
-{
-	char go;
-
-	close(c->go[1]);
-	if (read(c->go[0], &go, 1) != 1) {
-		/* criu gave up (and logged why) or died */
-		return -1;
-	}
-	close(c->go[0]);
-	return 0;
-}
 
 /*
  * glibc registered an rseq area in criu's TLS, which is about to be
@@ -109,27 +97,12 @@ static int child_files(struct rst_ctx *c)
 	return 0;
 }
 
-static int child_session(const struct rst_ctx *c)
+/* A session leader takes its controlling terminal back once its fds exist. */
+static int child_ctty(const struct rst_ctx *c)
 {
-	const TaskCoreEntry *tc = c->img.core->tc;
-
-	if ((pid_t)tc->sid == c->pid) {
-		if (setsid() < 0) {
-			pr_perror("can't start the task's session");
-			return -1;
-		}
-		if (restore_ctty(c->img.fds, c->img.nr_fds))
-			return -1;
-	} else if ((pid_t)tc->pgid == c->pid) {
-		if (setpgid(0, 0)) {
-			pr_perror("can't make the task's process group");
-			return -1;
-		}
-	} else if (!c->o->shell_job) {
-		pr_warn("pid %d: its session %u and group %u were not its own; it joins criu's\n", c->pid, tc->sid,
-			tc->pgid);
-	}
-	return 0;
+	if (c->pt->sid != (uint32_t)c->pid)
+		return 0;
+	return restore_ctty(c->img.fds, c->img.nr_fds);
 }
 
 static int child_sched(const struct rst_ctx *c)
@@ -182,8 +155,11 @@ static void __attribute__((noreturn)) jump_to_blob(struct rst_ctx *c)
 
 void rst_child(struct rst_ctx *c)
 {
-	log_set_fd_at(c->svc.log);
-	if (wait_go(c) || drop_glibc_rseq() || child_files(c) || child_session(c) || child_misc(c) || child_sched(c))
+	if (c->svc.log >= 0)
+		log_set_fd_at(c->svc.log);
+	/* session, group, children, zombies: restore-tree.c */
+	if (rst_tree_child(c) || drop_glibc_rseq() || child_files(c) || child_ctty(c) || child_misc(c) ||
+	    child_sched(c))
 		_exit(1);
 	jump_to_blob(c);
 }

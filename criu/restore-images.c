@@ -20,25 +20,81 @@
 
 #define TASK_SIZE_MAX ((1ULL << 47) - PAGE_SIZE)
 
-static int read_inventory(struct rst_ctx *c)
+#define MAX_PID	  (1u << 22)
+#define MAX_TASKS 4096
+
+static const PstreeTask *find_task(const InventoryEntry *inv, size_t before, uint32_t pid)
 {
-	struct cr_img *img = img_open(c->dfd, IMG_INVENTORY, O_RDONLY, 0);
+	for (size_t i = 0; i < before; i++)
+		if (inv->tasks[i]->pid == pid)
+			return inv->tasks[i];
+	return NULL;
+}
+
+/* One entry of the tree: a pid of its own, its parent before it, a zombie's status a real one. */
+static int check_tree_entry(const char *name, const InventoryEntry *inv, size_t i)
+{
+	const PstreeTask *pt = inv->tasks[i];
+	int sig = pt->exit_code & 0x7f;
+
+	if (!pt->pid || pt->pid > MAX_PID || find_task(inv, i, pt->pid)) {
+		pr_err("%s: corrupt: task %zu has pid %u\n", name, i, pt->pid);
+		return -1;
+	}
+	if (!i && (pt->pid != inv->root_pid || pt->zombie)) {
+		pr_err("%s: corrupt: the tree's first task %u is not the live root %u\n", name, pt->pid, inv->root_pid);
+		return -1;
+	}
+	if (i && !find_task(inv, i, pt->ppid)) {
+		pr_err("%s: corrupt: the parent %u of pid %u is not before it in the tree\n", name, pt->ppid, pt->pid);
+		return -1;
+	}
+	if (pt->zombie && (pt->exit_code > 0xffff || sig == 0x7f || (sig && (pt->exit_code & 0xff00)))) {
+		pr_err("%s: corrupt: zombie %u with wait status %#x\n", name, pt->pid, pt->exit_code);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_tree(const char *name, const InventoryEntry *inv)
+{
+	size_t alive = 0;
+
+	if (inv->n_tasks > MAX_TASKS) {
+		pr_err("%s: a tree of %zu tasks: more than %d are not supported\n", name, inv->n_tasks, MAX_TASKS);
+		return -1;
+	}
+	for (size_t i = 0; i < inv->n_tasks; i++) {
+		if (check_tree_entry(name, inv, i))
+			return -1;
+		alive += !inv->tasks[i]->zombie;
+	}
+	if (alive != inv->nr_tasks) {
+		pr_err("%s: corrupt: %u live tasks, the tree has %zu\n", name, inv->nr_tasks, alive);
+		return -1;
+	}
+	return 0;
+}
+
+int rst_read_inventory(struct rst_tree *t)
+{
+	struct cr_img *img = img_open(t->dfd, IMG_INVENTORY, O_RDONLY, 0);
 	int ret = -1;
 
 	if (!img)
 		return -1;
-	if (pb_read_one_req(img, (void **)&c->img.inv, &inventory_entry__descriptor))
+	if (pb_read_one_req(img, (void **)&t->inv, &inventory_entry__descriptor))
 		goto out;
-	if (!c->img.inv->root_pid || c->img.inv->root_pid > (1u << 22)) {
-		pr_err("%s: corrupt: root pid %u\n", img->name, c->img.inv->root_pid);
-		goto out;
-	}
-	if (c->img.inv->nr_tasks != 1) {
-		pr_err("%s: the images hold %u tasks; only single-process restore is supported yet\n", img->name,
-		       c->img.inv->nr_tasks);
+	if (!t->inv->root_pid || t->inv->root_pid > MAX_PID) {
+		pr_err("%s: corrupt: root pid %u\n", img->name, t->inv->root_pid);
 		goto out;
 	}
-	c->pid = c->img.inv->root_pid;
+	if (!t->inv->n_tasks && t->inv->nr_tasks != 1) {
+		pr_err("%s: corrupt: %u tasks and no tree\n", img->name, t->inv->nr_tasks);
+		goto out;
+	}
+	if (check_tree(img->name, t->inv))
+		goto out;
 	ret = 0;
 out:
 	img_close(img);
@@ -126,7 +182,7 @@ static int check_threads(const char *name, const struct rst_ctx *c)
 	for (size_t i = 0; i < core->n_threads; i++) {
 		const ThreadCoreEntry *th = core->threads[i];
 
-		if (!th->tid || th->tid > (1u << 22) || (pid_t)th->tid == c->pid) {
+		if (!th->tid || th->tid > MAX_PID || (pid_t)th->tid == c->pid) {
 			pr_err("%s: corrupt: thread %zu has tid %u\n", name, i, th->tid);
 			return -1;
 		}
@@ -445,7 +501,7 @@ out:
 
 int rst_read_images(struct rst_ctx *c)
 {
-	if (read_inventory(c) || read_core(c) || read_mm(c) || read_pagemap(c))
+	if (read_core(c) || read_mm(c) || read_pagemap(c))
 		return -1;
 	if (read_fd_entries(c->dfd, c->pid, &c->img.fds, &c->img.nr_fds))
 		return -1;
@@ -463,6 +519,5 @@ void rst_free_images(struct rst_images *img)
 	pb_free(img->pmh);
 	pb_free(img->mm);
 	pb_free(img->core);
-	pb_free(img->inv);
 	memset(img, 0, sizeof(*img));
 }

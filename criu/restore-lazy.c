@@ -4,9 +4,9 @@
  *
  * criu connects to the lazy-pages daemon before anything else, so a missing
  * daemon stops the restore before a process exists, and keeps that
- * connection. The restorer of the task sends its userfaultfd over a
- * connection of its own. When the task runs, criu sends UH_RESUMED on the
- * kept connection: the commit point. Every failure before it sends
+ * connection. The restorer of every live task of the tree sends its
+ * userfaultfd over a connection of its own. When the whole tree runs, criu
+ * sends UH_RESUMED on the kept connection: the commit point. Every failure before it sends
  * UH_ABORT instead (best effort: a closed connection says the same).
  */
 #define LOG_PREFIX "restore: "
@@ -39,64 +39,66 @@ static int lazy_sock_path(const struct opts *o, char *buf, size_t len)
 	return 0;
 }
 
-int rst_lazy_connect(struct rst_ctx *c)
+int rst_lazy_connect(struct rst_tree *t)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int sk;
 
-	_Static_assert(sizeof(c->lazy_path) == sizeof(sun.sun_path), "lazy_path fits sun_path");
-	if (lazy_sock_path(c->o, c->lazy_path, sizeof(c->lazy_path)))
+	_Static_assert(sizeof(t->lazy_path) == sizeof(sun.sun_path), "lazy_path fits sun_path");
+	if (lazy_sock_path(t->o, t->lazy_path, sizeof(t->lazy_path)))
 		return -1;
-	memcpy(sun.sun_path, c->lazy_path, sizeof(sun.sun_path));
+	memcpy(sun.sun_path, t->lazy_path, sizeof(sun.sun_path));
 	sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sk < 0) {
 		pr_perror("can't create a unix socket");
 		return -1;
 	}
 	if (connect(sk, (struct sockaddr *)&sun, sizeof(sun))) {
-		pr_err("no lazy-pages daemon at %s: %s (start `criu lazy-pages` first)\n", c->lazy_path,
+		pr_err("no lazy-pages daemon at %s: %s (start `criu lazy-pages` first)\n", t->lazy_path,
 		       strerror(errno));
 		close(sk);
 		return -1;
 	}
-	c->lazy_sk = sk;
-	pr_info("connected to the lazy-pages daemon at %s\n", c->lazy_path);
+	t->lazy_sk = sk;
+	pr_info("connected to the lazy-pages daemon at %s\n", t->lazy_path);
 	return 0;
 }
 
-static int lazy_send(struct rst_ctx *c, uint32_t kind)
+static int lazy_send(struct rst_tree *t, uint32_t kind)
 {
-	struct uffd_handoff h = {.magic = UH_MAGIC, .version = UH_VERSION, .kind = kind, .pid = c->pid};
+	struct uffd_handoff h = {.magic = UH_MAGIC, .version = UH_VERSION, .kind = kind};
 
-	if (send(c->lazy_sk, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h))
+	h.pid = t->inv ? t->inv->root_pid : 0;
+
+	if (send(t->lazy_sk, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h))
 		return -1;
 	return 0;
 }
 
-/* The task runs: tell the daemon (and through it the source) it is committed. */
-int rst_lazy_resumed(struct rst_ctx *c)
+/* The whole tree runs: tell the daemon (and through it the source) it is committed. */
+int rst_lazy_resumed(struct rst_tree *t)
 {
-	if (c->lazy_sk < 0)
+	if (t->lazy_sk < 0)
 		return 0;
-	if (lazy_send(c, UH_RESUMED)) {
-		pr_perror("pid %d: can't tell the lazy-pages daemon at %s that the task runs", c->pid, c->lazy_path);
+	if (lazy_send(t, UH_RESUMED)) {
+		pr_perror("can't tell the lazy-pages daemon at %s that the tree runs", t->lazy_path);
 		return -1;
 	}
-	c->lazy_done = true;
-	close(c->lazy_sk);
-	c->lazy_sk = -1;
-	pr_info("pid %d: the lazy-pages daemon knows the task runs\n", c->pid);
+	t->lazy_done = true;
+	close(t->lazy_sk);
+	t->lazy_sk = -1;
+	pr_info("the lazy-pages daemon knows the tree runs\n");
 	return 0;
 }
 
 /* Any end of the restore: a connection still open means it failed before the commit point. */
-void rst_lazy_finish(struct rst_ctx *c)
+void rst_lazy_finish(struct rst_tree *t)
 {
-	if (c->lazy_sk < 0)
+	if (t->lazy_sk < 0)
 		return;
-	if (!c->lazy_done && lazy_send(c, UH_ABORT))
-		pr_warn("can't tell the lazy-pages daemon at %s that the restore failed: %s\n", c->lazy_path,
+	if (!t->lazy_done && lazy_send(t, UH_ABORT))
+		pr_warn("can't tell the lazy-pages daemon at %s that the restore failed: %s\n", t->lazy_path,
 			strerror(errno));
-	close(c->lazy_sk);
-	c->lazy_sk = -1;
+	close(t->lazy_sk);
+	t->lazy_sk = -1;
 }

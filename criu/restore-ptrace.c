@@ -140,13 +140,6 @@ static int own_sigstop(const struct rst_ctx *c, pid_t tid)
 	return 0;
 }
 
-static int wait_restorer_done(const struct rst_ctx *c)
-{
-	if (wait_stop(c, SIGSTOP, "the restorer to finish"))
-		return -1;
-	return own_sigstop(c, c->child);
-}
-
 static ssize_t thread_index(const struct rst_ctx *c, pid_t tid)
 {
 	for (size_t i = 0; i < c->img.core->n_threads; i++)
@@ -189,35 +182,66 @@ static int blob_stop(const struct rst_ctx *c, pid_t tid, int status, bool *done)
 	return 1;
 }
 
-/* Every thread, the main one too, at the restorer's final SIGSTOP. */
-static int wait_threads_done(const struct rst_ctx *c)
+/* Which task of the tree @tid belongs to, or NULL. */
+static struct rst_ctx *owner(struct rst_tree *t, pid_t tid)
 {
-	size_t left = c->img.core->n_threads + 1;
-	bool *done = calloc(left, sizeof(*done));
+	for (size_t i = 0; i < t->nr; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		if (!c->pt->zombie && (c->child == tid || thread_index(c, tid) >= 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* done[]: every thread of every live task, each task's main thread after its others. */
+static bool *done_slots(struct rst_tree *t, size_t *nr, size_t *first)
+{
+	bool *done;
+
+	*nr = 0;
+	for (size_t i = 0; i < t->nr; i++) {
+		first[i] = *nr;
+		if (!t->tasks[i].pt->zombie)
+			*nr += t->tasks[i].img.core->n_threads + 1;
+	}
+	done = calloc(*nr, sizeof(*done));
+	if (!done)
+		pr_err("out of memory\n");
+	return done;
+}
+
+/* Every thread of every task, the main ones too, at its restorer's final SIGSTOP. */
+int rst_wait_restorers(struct rst_tree *t)
+{
+	size_t *first = calloc(t->nr, sizeof(*first)), left = 0;
+	bool *done = first ? done_slots(t, &left, first) : NULL;
 	int status, ret = -1, r;
+	struct rst_ctx *c;
 	pid_t tid;
 
-	if (!done) {
-		pr_err("out of memory\n");
-		return -1;
-	}
-	while (left) {
+	while (done && left) {
 		tid = waitpid(-1, &status, __WALL);
 		if (tid < 0 && errno == EINTR)
 			continue;
 		if (tid < 0) {
-			pr_perror("can't wait for the new task %d", c->child);
+			pr_perror("can't wait for the new tasks");
 			goto out;
 		}
-		r = blob_stop(c, tid, status, done);
+		c = owner(t, tid);
+		if (!c) {
+			pr_err("unexpected child %d while the restorers run\n", tid);
+			goto out;
+		}
+		r = blob_stop(c, tid, status, done + first[c - t->tasks]);
 		if (r < 0)
 			goto out;
 		left -= r;
 	}
-	pr_info("pid %d: %zu threads restored\n", c->child, c->img.core->n_threads + 1);
-	ret = 0;
+	ret = done ? 0 : -1;
 out:
 	free(done);
+	free(first);
 	return ret;
 }
 
@@ -373,8 +397,8 @@ int rst_finish_task(struct rst_ctx *c)
 {
 	const CoreEntry *core = c->img.core;
 
-	if (core->n_threads ? wait_threads_done(c) : wait_restorer_done(c))
-		return -1;
+	if (core->n_threads)
+		pr_info("pid %d: %zu threads restored\n", c->child, core->n_threads + 1);
 	for (size_t i = 0; i < core->n_threads; i++)
 		if (install_state(c, core->threads[i]->tid, core->threads[i]))
 			return -1;

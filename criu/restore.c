@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `criu restore`: the order of the steps (see criu/include/restore.h) and
- * what happens to the new task when one fails: it is killed and reaped, so a
- * failed restore leaves nothing behind.
+ * what happens to the new tree when one fails: every task is killed and
+ * reaped, so a failed restore leaves nothing behind.
  */
 #define LOG_PREFIX "restore: "
 #define CR_RESTORE_INTERNAL
@@ -23,94 +23,9 @@
 #include "restore.h"
 #include "util.h"
 
-/* PID 1 here reaps orphans only after seconds: give a dumped zombie that long. */
-#define ZOMBIE_WAIT_US	  (50 * 1000)
-#define ZOMBIE_WAIT_TRIES 200
-
-static bool pid_is_zombie(pid_t pid)
+static int write_pidfile(const struct rst_tree *t)
 {
-	struct proc_stat st;
-	char path[64], *text;
-	bool z;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	text = read_file(path, NULL);
-	if (!text)
-		return errno == ENOENT; /* reaped meanwhile: try again */
-	z = parse_stat(text, &st) == 0 && (st.state == 'Z' || st.state == 'X');
-	free(text);
-	return z;
-}
-
-static int fork_task(struct rst_ctx *c)
-{
-	pid_t tid = c->pid;
-	struct clone_args ca = {
-	    .exit_signal = SIGCHLD,
-	    .set_tid = (uintptr_t)&tid,
-	    .set_tid_size = 1,
-	};
-	sigset_t all;
-	long pid;
-
-	if (pipe2(c->go, O_CLOEXEC)) {
-		pr_perror("can't create a pipe");
-		return -1;
-	}
-	/* The task runs with every signal blocked until its mask is restored. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &c->saved_mask);
-	for (int tries = 0;; tries++) {
-		pid = syscall(SYS_clone3, &ca, sizeof(ca));
-		if (pid == 0)
-			rst_child(c);
-		/* The dumped task may still be a zombie its reaper has not collected yet. */
-		if (pid >= 0 || errno != EEXIST || !pid_is_zombie(c->pid) || tries >= ZOMBIE_WAIT_TRIES)
-			break;
-		if (tries == 0)
-			pr_info("pid %d is a zombie not reaped yet: waiting for it\n", c->pid);
-		usleep(ZOMBIE_WAIT_US);
-	}
-	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
-	if (pid < 0) {
-		if (errno == EEXIST)
-			pr_err("pid %d is in use by another process: can't restore the task with its pid\n", c->pid);
-		else
-			pr_perror("can't create the task with pid %d (clone3)", c->pid);
-		return -1;
-	}
-	c->child = pid;
-	close(c->go[0]);
-	c->go[0] = -1;
-	pr_info("pid %d: task created\n", c->pid);
-	return 0;
-}
-
-/*
- * Its threads are traced by us: each stays a zombie until we wait for it,
- * and the main thread is released only after them all.
- */
-static void kill_child(struct rst_ctx *c)
-{
-	int status;
-	pid_t pid;
-
-	if (!c->child)
-		return;
-	kill(c->child, SIGKILL);
-	for (;;) {
-		pid = waitpid(-1, &status, __WALL);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0 || (pid == c->child && (WIFEXITED(status) || WIFSIGNALED(status))))
-			break;
-	}
-	c->child = 0;
-}
-
-static int write_pidfile(const struct rst_ctx *c)
-{
-	const struct opts *o = c->o;
+	const struct opts *o = t->o;
 	char path[4096], buf[32];
 	int fd, n, ret;
 
@@ -125,7 +40,7 @@ static int write_pidfile(const struct rst_ctx *c)
 		pr_perror("can't create the pidfile %s", path);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%d", c->child);
+	n = snprintf(buf, sizeof(buf), "%d", t->tasks[0].child);
 	ret = write_all(fd, buf, n);
 	if (ret)
 		pr_perror("can't write the pidfile %s", path);
@@ -133,10 +48,8 @@ static int write_pidfile(const struct rst_ctx *c)
 	return ret;
 }
 
-static int let_go(struct rst_ctx *c)
+static int detach_task(const struct rst_ctx *c)
 {
-	if (write_pidfile(c))
-		return -1;
 	for (size_t i = 0; i < c->img.core->n_threads; i++)
 		if (ptrace(PTRACE_DETACH, c->img.core->threads[i]->tid, 0, 0)) {
 			pr_perror("pid %d: can't let thread %u go", c->child, c->img.core->threads[i]->tid);
@@ -146,71 +59,90 @@ static int let_go(struct rst_ctx *c)
 		pr_perror("pid %d: can't let the restored task go", c->child);
 		return -1;
 	}
-	if (rst_lazy_resumed(c))
+	return 0;
+}
+
+static int let_go(struct rst_tree *t)
+{
+	if (write_pidfile(t))
 		return -1;
-	pr_info("pid %d: restored and running\n", c->pid);
-	if (c->o->status_fd >= 0) {
-		if (write(c->o->status_fd, "", 1) != 1)
-			pr_perror("can't write to the status fd %d", c->o->status_fd);
-		close(c->o->status_fd);
+	for (size_t i = 0; i < t->nr; i++)
+		if (!t->tasks[i].pt->zombie && detach_task(&t->tasks[i]))
+			return -1;
+	if (rst_lazy_resumed(t))
+		return -1;
+	pr_info("pid %d: restored and running%s\n", t->tasks[0].pid, t->nr > 1 ? ", the whole tree" : "");
+	if (t->o->status_fd >= 0) {
+		if (write(t->o->status_fd, "", 1) != 1)
+			pr_perror("can't write to the status fd %d", t->o->status_fd);
+		close(t->o->status_fd);
 	}
 	return 0;
 }
 
-/* Without -d criu stays the task's parent and exits like it. */
-static int wait_task(struct rst_ctx *c)
+/* Without -d criu stays the root's parent and exits like it. */
+static int wait_task(struct rst_tree *t)
 {
+	pid_t root = t->tasks[0].child;
 	int status;
 
-	while (waitpid(c->child, &status, 0) < 0) {
+	while (waitpid(root, &status, 0) < 0) {
 		if (errno != EINTR) {
-			pr_perror("can't wait for the restored task %d", c->child);
+			pr_perror("can't wait for the restored task %d", root);
 			return 1;
 		}
 	}
-	c->child = 0;
+	t->root_forked = false;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
 }
 
-static void cleanup(struct rst_ctx *c)
+static int finish_tree(struct rst_tree *t)
 {
-	rst_lazy_finish(c);
-	rst_drop_area(c);
-	rst_close_fds(c);
-	for (int i = 0; i < 2; i++)
-		if (c->go[i] >= 0)
-			close(c->go[i]);
-	rst_free_images(&c->img);
-	if (c->dfd >= 0)
-		close(c->dfd);
+	if (rst_tree_go(t) || rst_wait_restorers(t))
+		return -1;
+	for (size_t i = 0; i < t->nr; i++)
+		if (!t->tasks[i].pt->zombie && rst_finish_task(&t->tasks[i]))
+			return -1;
+	return let_go(t);
+}
+
+static int fork_tree(struct rst_tree *t)
+{
+	if (rst_fork_task(&t->tasks[0]))
+		return -1;
+	t->root_forked = true;
+	return rst_tree_wait_ready(t);
 }
 
 int cr_restore(const struct opts *o)
 {
-	struct rst_ctx c = {.o = o, .dfd = -1, .svc = {-1, -1, -1, -1}, .go = {-1, -1}, .lazy_sk = -1};
+	struct rst_tree t = {.o = o, .dfd = -1, .ready = {-1, -1}, .lazy_sk = -1};
 	int ret = 1;
 
 	/* a missing daemon is an error before anything else happens */
-	if (o->lazy_pages && rst_lazy_connect(&c))
+	if (o->lazy_pages && rst_lazy_connect(&t))
 		goto out;
-	c.dfd = open(o->imgs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c.dfd < 0) {
+	t.dfd = open(o->imgs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t.dfd < 0) {
 		pr_perror("can't open the images directory %s", o->imgs_dir);
 		goto out;
 	}
-	if (rst_read_images(&c) || rst_prepare_fds(&c) || rst_prepare_area(&c) || fork_task(&c))
+	if (rst_tree_prepare(&t))
 		goto out;
-	if (rst_seize_and_go(&c) || rst_finish_task(&c) || let_go(&c)) {
-		kill_child(&c);
+	if (fork_tree(&t) || finish_tree(&t))
 		goto out;
-	}
-	ret = o->restore_detached ? 0 : wait_task(&c);
-	c.running = true;
+	t.running = true;
+	ret = o->restore_detached ? 0 : wait_task(&t);
 out:
-	if (!c.running)
+	if (!t.running) {
+		rst_tree_kill(&t);
 		pr_err("restore failed; nothing was left running\n");
-	cleanup(&c);
+	}
+	rst_lazy_finish(&t);
+	rst_tree_free(&t);
+	if (t.dfd >= 0)
+		close(t.dfd);
 	return ret;
 }

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Negative end-to-end tests: same as `test/zdtm.py negative [options]`.
 
-Dump of a nonexistent pid, dumps of unsupported processes (a socket, a child
-process) that must leave the process intact, restores from truncated,
-corrupted, wrong-version and wrong-architecture images that must fail
-cleanly, then a successful restore of the intact images.
+Dump of a nonexistent pid, dumps of unsupported processes (a socket, a tree
+whose sessions restore cannot rebuild) that must leave them intact, restores
+from truncated, corrupted, wrong-version and wrong-architecture images that
+must fail cleanly, then a successful restore of the intact images.
 """
 
 import os

@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * criu restore of a task and its threads.
+ * criu restore of a process tree: every task and its threads.
+ *
+ * The tree (restore-tree.c): criu forks the root; each task, a copy of
+ * criu, first starts its session (setsid) or its own process group, then
+ * forks its children (their pids with clone3 set_tid, parents before
+ * children), says "ready" to criu and waits for its go-ahead. criu seizes
+ * every live task and lets them all go; each joins the process group it
+ * was in (the group's leader made it before it said ready), a zombie exits
+ * with its dumped status, a parent waits (WNOWAIT) until its zombies are
+ * dead, and every live task goes on as below, side by side:
  *
  *   criu (parent)                          the task (child, same pid as dumped)
  *   --lazy-pages: connect to the daemon
@@ -27,6 +36,7 @@
  *   PTRACE_SYSCALL over the munmap  ---->  munmap(restorer area)
  *   SETREGS, SETREGSET xstate, SETSIGMASK
  *   PTRACE_DETACH every thread  -------->  runs the dumped code
+ *   (every task of the tree up to here before any is let go)
  *   --lazy-pages: UH_RESUMED to the daemon (any failure before: UH_ABORT)
  *   status fd, pidfile; -d: exit 0, else wait and exit with its status
  */
@@ -55,7 +65,6 @@ int cr_restore(const struct opts *o);
 
 /* Everything read from the images dir, checked before anything runs. */
 struct rst_images {
-	InventoryEntry *inv;
 	CoreEntry *core;
 	MmEntry *mm;
 	PagemapHead *pmh;
@@ -73,8 +82,13 @@ struct rst_svc_fds {
 	int exe;   /* the target's executable, for PR_SET_MM_MAP */
 };
 
+struct rst_tree;
+
 struct rst_ctx {
 	const struct opts *o;
+	struct rst_tree *tree;	/* the whole restore */
+	const PstreeTask *pt;	/* this task in the inventory */
+	pid_t join_pgid;	/* after the go-ahead: the group to join, 0: none */
 	pid_t pid; /* the dumped (and restored) pid */
 	int dfd;   /* images dir, criu's own */
 	struct rst_images img;
@@ -86,12 +100,25 @@ struct rst_ctx {
 	pid_t child;		    /* 0 until forked */
 	bool running;		    /* let go: from then on failures are its own */
 	sigset_t saved_mask;
-	int lazy_sk;	     /* --lazy-pages: connection to the daemon, -1: none */
-	bool lazy_done;	     /* UH_RESUMED sent: the restored task is committed */
-	char lazy_path[108]; /* the daemon's socket (--lazy-addr) */
+};
+
+struct rst_tree {
+	const struct opts *o;
+	int dfd;		/* images dir */
+	InventoryEntry *inv;
+	PstreeTask root_only;	/* images without a tree: the root alone */
+	struct rst_ctx *tasks;	/* [nr] as in the inventory: the root first, parents before children */
+	size_t nr;
+	int ready[2];		/* tasks -> criu: a pid when it and its children exist, -pid: failed */
+	bool root_forked;	/* our child exists */
+	bool running;		/* let go: from then on failures are its own */
+	int lazy_sk;		/* --lazy-pages: connection to the daemon, -1: none */
+	bool lazy_done;		/* UH_RESUMED sent: the restored tree is committed */
+	char lazy_path[108];	/* the daemon's socket (--lazy-addr) */
 };
 
 /* restore-images.c */
+int rst_read_inventory(struct rst_tree *t);
 int rst_read_images(struct rst_ctx *c);
 void rst_free_images(struct rst_images *img);
 
@@ -104,14 +131,24 @@ void rst_drop_area(struct rst_ctx *c);
 /* restore-child.c: runs in the new task, never returns */
 void __attribute__((noreturn)) rst_child(struct rst_ctx *c);
 
+/* restore-tree.c */
+int rst_tree_prepare(struct rst_tree *t);	/* criu: images, areas, pipes of every task */
+int rst_fork_task(struct rst_ctx *c);		/* criu or a parent task: clone3 with c->pid */
+int rst_tree_child(struct rst_ctx *c);		/* in the task: session, children, ready, go, group */
+int rst_tree_wait_ready(struct rst_tree *t);	/* criu: every task created */
+int rst_tree_go(struct rst_tree *t);		/* criu: seize the live tasks, let every task go on */
+void rst_tree_kill(struct rst_tree *t);		/* criu: kill and reap every task created */
+void rst_tree_free(struct rst_tree *t);
+
 /* restore-ptrace.c: the parent's side of the child's last steps */
 int rst_seize_and_go(struct rst_ctx *c);
+int rst_wait_restorers(struct rst_tree *t);
 int rst_finish_task(struct rst_ctx *c);
 
 /* restore-lazy.c: criu restore --lazy-pages, the parent's side of the daemon protocol */
-int rst_lazy_connect(struct rst_ctx *c);
-int rst_lazy_resumed(struct rst_ctx *c);
-void rst_lazy_finish(struct rst_ctx *c);
+int rst_lazy_connect(struct rst_tree *t);
+int rst_lazy_resumed(struct rst_tree *t);
+void rst_lazy_finish(struct rst_tree *t);
 
 #endif /* CR_RESTORE_INTERNAL */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Image files, through the checks restore runs before any task exists
- * (rst_read_images: inventory, core, mm, pagemap, files), and the readers
+ * (rst_read_inventory, rst_read_images: core, mm, pagemap, files), and the readers
  * that also run on their own (read_fd_entries, the daemon's pagemap_load).
  *
  * Input: flags u8 (bit 0: restore --lazy-pages), then records
@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = {data, size};
 	struct opts o = {.status_fd = -1};
-	struct rst_ctx c = {.o = &o, .lazy_sk = -1};
+	struct rst_tree t = {.o = &o, .lazy_sk = -1};
+	struct rst_ctx c = {.o = &o, .tree = &t, .pid = FZ_PID};
 	struct pagemap pm;
 	FdEntry **fds;
 	size_t nr;
@@ -57,7 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		write_record(dfd, kind, p, len);
 	}
-	c.dfd = dfd;
+	c.dfd = t.dfd = dfd;
+	rst_read_inventory(&t);
+	pb_free(t.inv);
 	rst_read_images(&c);
 	rst_free_images(&c.img);
 	if (!read_fd_entries(dfd, FZ_PID, &fds, &nr))

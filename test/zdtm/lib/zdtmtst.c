@@ -292,6 +292,13 @@ void test_daemon(void)
 	ready_fd = -1;
 }
 
+void test_forked(void)
+{
+	if (ready_fd >= 0)
+		close(ready_fd);
+	ready_fd = -1;
+}
+
 void test_waitsig(void)
 {
 	sigset_t blk, old, wait;

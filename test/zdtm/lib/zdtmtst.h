@@ -33,6 +33,12 @@ void test_init(int argc, char **argv);
 /* Report readiness: the launcher writes our pid and exits. */
 void test_daemon(void);
 
+/*
+ * In a child forked before test_daemon(): let go of the launcher's pipe,
+ * which the launcher waits to see closed by everyone.
+ */
+void test_forked(void);
+
 /* Block until SIGTERM has been delivered (test_stop set). */
 void test_waitsig(void);
 
