@@ -197,6 +197,41 @@ static int is_ns_init(pid_t pid)
 	return n > 1 && last == 1;
 }
 
+static int pidns_ino(pid_t pid, ino_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &st)) {
+		pr_perror("pid %d: can't stat %s", pid, path);
+		return -1;
+	}
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* Every live task in the root's PID namespace: its pid there is the one we restore. */
+static int check_pidns(const struct pstree *t)
+{
+	ino_t root, ino;
+
+	if (pidns_ino(t->items[0].pid, &root))
+		return -1;
+	for (unsigned int i = 1; i < t->nr; i++) {
+		if (t->items[i].zombie)
+			continue;
+		if (pidns_ino(t->items[i].pid, &ino))
+			return -1;
+		if (ino != root) {
+			pr_err("pid %d: it is in another PID namespace than the root %d: not supported yet\n",
+			       t->items[i].pid, t->items[0].pid);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int check_session(const struct pstree *t, const struct pstree_item *it, bool shell_job)
 {
 	const struct pstree_item *parent;
@@ -240,6 +275,8 @@ int pstree_check(const struct pstree *t, bool shell_job)
 		pr_err("pid %d: it is the init of its own PID namespace: not supported yet\n", t->items[0].pid);
 		return -1;
 	}
+	if (check_pidns(t))
+		return -1;
 	for (unsigned int i = 0; i < t->nr; i++)
 		if (check_session(t, &t->items[i], shell_job) || check_group(t, &t->items[i], shell_job))
 			return -1;
