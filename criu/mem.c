@@ -283,17 +283,38 @@ static int walk_range(struct pm_walk *w, const struct vma *v, uint64_t start, ui
 
 /* ---- the dump loop ---- */
 
-/* Fill @b's pipe; write its entries and its data; close it. */
-static int flush_ppb(struct mem_ctx *c, struct ppb *b)
+/* Fill the pipes of planned buffers from c->next on, up to @end: a batch per round trip; how many, or -1. */
+static int fill_ppbs(struct mem_ctx *c, size_t end)
+{
+	struct mem_filler *f = c->md->filler;
+	struct parasite_fill_req r[PARASITE_MAX_PIPES];
+	unsigned int n = min_t(size_t, end - c->next, PARASITE_MAX_PIPES);
+	int done;
+
+	if (!f->fill_many)
+		n = 1;
+	for (unsigned int i = 0; i < n; i++) {
+		struct ppb *b = c->pp->ppbs[c->next + i];
+
+		r[i] = (struct parasite_fill_req){ .pipe_size = b->cap, .iov = b->iov, .nr = b->nr_iov, .rfd = -1 };
+	}
+	if (f->fill_many)
+		done = f->fill_many(f, r, n);
+	else
+		done = f->fill(f, r[0].pipe_size, r[0].iov, r[0].nr, &r[0].rfd) ? -1 : 1;
+	for (int i = 0; i < done; i++)
+		ppb_set_fd(c->pp->ppbs[c->next + i], r[i].rfd);
+	return done;
+}
+
+/* Write @b's entries and its data from its filled pipe; close it. */
+static int write_ppb(struct mem_ctx *c, struct ppb *b)
 {
 	struct mem_dump *md = c->md;
 	unsigned int flags = PE_PRESENT | ((b->flags & PPB_LAZY) ? PE_LAZY : 0);
-	int fd = -1, queued = 0;
+	int queued = 0;
 
-	if (md->filler->fill(md->filler, b->cap, b->iov, b->nr_iov, &fd))
-		return -1;
-	ppb_set_fd(b, fd);
-	if (ioctl(fd, FIONREAD, &queued) || (size_t)queued != b->len) {
+	if (ioctl(b->fd, FIONREAD, &queued) || (size_t)queued != b->len) {
 		pr_err("pid %d: pipe of 0x%llx..0x%llx holds %d bytes, %zu expected\n", md->pid,
 		       (unsigned long long)b->start, (unsigned long long)b->end, queued, b->len);
 		return -1;
@@ -304,7 +325,7 @@ static int flush_ppb(struct mem_ctx *c, struct ppb *b)
 			return -1;
 	md->st->nr_pipes++;
 	md->st->pages_dumped += b->len >> PAGE_SHIFT;
-	if (md->xfer->write_pages(md->xfer, fd, b->len))
+	if (md->xfer->write_pages(md->xfer, b->fd, b->len))
 		return -1;
 	md->st->bytes += b->len;
 	ppb_close(b);
@@ -315,12 +336,18 @@ static int flush_ppb(struct mem_ctx *c, struct ppb *b)
 static int flush(struct mem_ctx *c, bool all)
 {
 	size_t end = c->pp->nr;
+	int done;
 
 	if (!all && end)
 		end--;
-	for (; c->next < end; c->next++)
-		if (flush_ppb(c, c->pp->ppbs[c->next]))
+	while (c->next < end) {
+		done = fill_ppbs(c, end);
+		if (done < 0)
 			return -1;
+		for (; done; done--, c->next++)
+			if (write_ppb(c, c->pp->ppbs[c->next]))
+				return -1;
+	}
 	return 0;
 }
 
@@ -424,6 +451,9 @@ int mem_dump(struct mem_dump *md)
 		 (unsigned long long)md->st->pages_holes, (unsigned long long)md->st->nr_pipes,
 		 (unsigned long long)md->st->pages_deferred);
 out:
+	/* the task lends us no fd past the dump, whatever happened */
+	if (md->filler->settle && md->filler->settle(md->filler))
+		ret = -1;
 	pp_destroy(c.pp);
 	walk_fini(&c.w);
 	md->st->time_ns += now_ns() - t0;
@@ -555,9 +585,23 @@ static int parasite_prot(struct mem_filler *f, uint64_t addr, uint64_t len, unsi
 	return parasite_mprotect(pf->ctl, addr, len, prot);
 }
 
+static int parasite_fill_many(struct mem_filler *f, struct parasite_fill_req *r, unsigned int n)
+{
+	struct parasite_filler *pf = (struct parasite_filler *)f;
+
+	return parasite_fill_pipes(pf->ctl, r, n);
+}
+
+static int parasite_settle(struct mem_filler *f)
+{
+	struct parasite_filler *pf = (struct parasite_filler *)f;
+
+	return parasite_fill_settle(pf->ctl);
+}
+
 void parasite_filler_init(struct parasite_filler *pf, struct parasite_ctl *ctl)
 {
-	*pf = (struct parasite_filler){ { parasite_fill, parasite_prot }, ctl };
+	*pf = (struct parasite_filler){ { parasite_fill, parasite_prot, parasite_fill_many, parasite_settle }, ctl };
 }
 
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,

@@ -37,6 +37,7 @@
 #include "util.h"
 #include "pie/parasite-blob.h"
 
+#define TASK_FDS_MAX	(3 * PARASITE_MAX_PIPES)	/* a crashed fill command leaves at most this many */
 #define MAX_STRAY	64		/* signals taken off the task, re-queued at cure */
 #define XSTATE_MAX	(64 * 1024)
 #define SYSCALL_INSN	0x050fUL	/* "syscall": 0f 05 */
@@ -86,6 +87,8 @@ struct parasite_ctl {
 	uint64_t args_addr, stack_top;
 	struct parasite_sigaction trap_act;	/* SIGTRAP's action before any int3 */
 	unsigned int iov_batch;
+	unsigned int nr_task_fds;
+	int task_fds[TASK_FDS_MAX];		/* fds the task still holds for us: closed by the next fill or cure */
 	unsigned int nr_stray;
 	siginfo_t stray[MAX_STRAY];
 	pid_t stray_tid[MAX_STRAY];		/* the thread each was taken from */
@@ -339,6 +342,7 @@ static const char *cmd_name(unsigned int cmd)
 		[PARASITE_CMD_VMSPLICE] = "vmsplice",
 		[PARASITE_CMD_MPROTECT] = "mprotect",
 		[PARASITE_CMD_TIMERS] = "timers",
+		[PARASITE_CMD_FILL] = "fill",
 	};
 
 	return cmd < ARRAY_SIZE(names) && names[cmd] ? names[cmd] : "?";
@@ -635,8 +639,8 @@ static int splice_iovs(struct parasite_ctl *ctl, struct parasite_pipe tp, const 
 	return 0;
 }
 
-int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct iovec *iov, unsigned int nr,
-		       int *rfd)
+static int fill_pipe_split(struct parasite_ctl *ctl, size_t pipe_size, const struct iovec *iov, unsigned int nr,
+			   int *rfd)
 {
 	ssize_t total = iov_total(iov, nr);
 	struct parasite_pipe tp;
@@ -675,6 +679,177 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return -1;
+}
+
+static void keep_task_fd(struct parasite_ctl *ctl, int fd)
+{
+	if (fd < 0)
+		return;
+	if (ctl->nr_task_fds == TASK_FDS_MAX) {
+		pr_err("pid %d: fd %d of the task lost track of: it stays open\n", ctl->pid, fd);
+		return;
+	}
+	ctl->task_fds[ctl->nr_task_fds++] = fd;
+}
+
+/* The first @nr of ctl->task_fds went into a fill command: forget them. */
+static void drop_task_fds(struct parasite_ctl *ctl, unsigned int nr)
+{
+	ctl->nr_task_fds -= nr;
+	memmove(ctl->task_fds, ctl->task_fds + nr, ctl->nr_task_fds * sizeof(ctl->task_fds[0]));
+}
+
+/* Requests [0, n) into the args area, as many as fit in one command; how many went. */
+static unsigned int fill_prepare(struct parasite_ctl *ctl, const struct parasite_fill_req *r, unsigned int n,
+				 size_t *in)
+{
+	struct parasite_fill *f = &ctl->args.u.fill;
+	unsigned int i, k, nr_iov = 0;
+
+	f->nr_close = min_t(unsigned int, ctl->nr_task_fds, PARASITE_MAX_PIPES);
+	memcpy(f->close_fd, ctl->task_fds, f->nr_close * sizeof(f->close_fd[0]));
+	for (i = 0; i < n && i < PARASITE_MAX_PIPES && r[i].nr <= ctl->iov_batch - nr_iov; i++) {
+		struct parasite_fill_pipe *p = &f->p[i];
+		size_t total = 0;
+
+		for (k = 0; k < r[i].nr; k++) {
+			f->iov[nr_iov + k].base = (uintptr_t)r[i].iov[k].iov_base;
+			f->iov[nr_iov + k].len = r[i].iov[k].iov_len;
+			total += r[i].iov[k].iov_len;
+		}
+		p->need = total;
+		p->want = min_t(size_t, max_t(size_t, r[i].pipe_size, total), 1UL << 30);
+		p->nr_iov = r[i].nr;
+		p->rfd = p->wfd = -1;
+		nr_iov += r[i].nr;
+	}
+	f->nr_pipes = i;
+	*in = offsetof(struct parasite_fill, iov) + nr_iov * sizeof(f->iov[0]);
+	return i;
+}
+
+/* A fill command failed: learn from the args area which fds the task still holds (closed ones are -1). */
+static void fill_recover(struct parasite_ctl *ctl, unsigned int nr_close, unsigned int nr_pipes)
+{
+	struct parasite_fill *f = &ctl->args.u.fill;
+	unsigned int i;
+
+	if (task_read(ctl, ctl->args_addr + offsetof(struct parasite_args, u), f, offsetof(struct parasite_fill, iov)))
+		return;	/* the close list stays: cure closes what is left */
+	drop_task_fds(ctl, nr_close);
+	for (i = 0; i < nr_close; i++)
+		keep_task_fd(ctl, f->close_fd[i]);
+	for (i = 0; i < nr_pipes; i++) {
+		keep_task_fd(ctl, f->p[i].rfd);
+		keep_task_fd(ctl, f->p[i].wfd);
+	}
+}
+
+/*
+ * One fill command: the last batch's read ends closed, up to @n pipes filled;
+ * how many, or -1. 0 for @n > 0: the task may not grow the first pipe enough.
+ */
+static int fill_command(struct parasite_ctl *ctl, const struct parasite_fill_req *r, unsigned int n)
+{
+	struct parasite_fill *f = &ctl->args.u.fill;
+	unsigned int nr_close, nr_pipes, i;
+	size_t in;
+
+	nr_pipes = fill_prepare(ctl, r, n, &in);
+	nr_close = f->nr_close;
+	if (run_command(ctl, PARASITE_CMD_FILL, in, offsetof(struct parasite_fill, iov)) ||
+	    f->nr_pipes > nr_pipes) {
+		fill_recover(ctl, nr_close, nr_pipes);
+		return -1;
+	}
+	drop_task_fds(ctl, nr_close);
+	for (i = 0; i < f->nr_pipes; i++)
+		keep_task_fd(ctl, f->p[i].rfd);
+	for (i = 0; i < f->nr_pipes; i++) {
+		if (f->p[i].size < f->p[i].need) {
+			pr_err("pid %d: pipe %u holds %u bytes, %u needed\n", ctl->pid, i, f->p[i].size, f->p[i].need);
+			return -1;
+		}
+	}
+	return f->nr_pipes;
+}
+
+static void close_fill_fds(struct parasite_fill_req *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (r[i].rfd >= 0)
+			close(r[i].rfd);
+		r[i].rfd = -1;
+	}
+}
+
+int parasite_fill_pipes(struct parasite_ctl *ctl, struct parasite_fill_req *r, unsigned int n)
+{
+	struct parasite_fill *f = &ctl->args.u.fill;
+	int i, done;
+
+	if (!n)
+		return 0;
+	if (r[0].nr > ctl->iov_batch) /* several vmsplice commands into one pipe */
+		return fill_pipe_split(ctl, r[0].pipe_size, r[0].iov, r[0].nr, &r[0].rfd) ? -1 : 1;
+	for (i = 0; i < (int)n && i < PARASITE_MAX_PIPES; i++)
+		if (iov_total(r[i].iov, r[i].nr) < 0)
+			return -1;
+	done = fill_command(ctl, r, n);
+	if (done < 0)
+		return -1;
+	if (!done) { /* we have CAP_SYS_RESOURCE, the task may lack it: grow it from here */
+		pr_debug("pid %d: the task can't grow a pipe to %zu bytes\n", ctl->pid, r[0].pipe_size);
+		return fill_pipe_split(ctl, r[0].pipe_size, r[0].iov, r[0].nr, &r[0].rfd) ? -1 : 1;
+	}
+	for (i = 0; i < done; i++) {
+		r[i].rfd = syscall(SYS_pidfd_getfd, ctl->pidfd, f->p[i].rfd, 0);
+		if (r[i].rfd < 0) {
+			pr_perror("pid %d: can't take fd %d of the task", ctl->pid, f->p[i].rfd);
+			close_fill_fds(r, i);
+			return -1;
+		}
+	}
+	return done;
+}
+
+int parasite_fill_settle(struct parasite_ctl *ctl)
+{
+	return ctl->nr_task_fds ? fill_command(ctl, NULL, 0) : 0;
+}
+
+int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct iovec *iov, unsigned int nr,
+		       int *rfd)
+{
+	struct parasite_fill_req r = { .pipe_size = pipe_size, .iov = iov, .nr = nr, .rfd = -1 };
+
+	if (parasite_fill_pipes(ctl, &r, 1) != 1 || parasite_fill_settle(ctl)) {
+		close_fill_fds(&r, 1);
+		return -1;
+	}
+	*rfd = r.rfd;
+	return 0;
+}
+
+/* Read ends a failed or unfinished fill left in the task, closed without the blob (it may be broken). */
+static int close_task_fds(struct parasite_ctl *ctl)
+{
+	int err = 0;
+	long ret;
+
+	for (unsigned int i = 0; i < ctl->nr_task_fds; i++) {
+		if (remote_syscall(ctl, &ret, __NR_close, ctl->task_fds[i], 0, 0, 0, 0, 0)) {
+			err = -1;
+			continue;
+		}
+		if (ret && ret != -EBADF) {
+			errno = -ret;
+			pr_perror("pid %d: can't close fd %d in the task", ctl->pid, ctl->task_fds[i]);
+			err = -1;
+		}
+	}
+	ctl->nr_task_fds = 0;
+	return err;
 }
 
 /* Write @len bytes (a multiple of 8) with PTRACE_POKEDATA, saving the old words in @old. */
@@ -827,6 +1002,8 @@ int parasite_cure(struct parasite_ctl *ctl)
 
 	if (!ctl)
 		return 0;
+	if (close_task_fds(ctl))
+		ret = -1;
 	if (restore_signals(ctl))
 		ret = -1;
 	if (ctl->base && unmap_blob(ctl))

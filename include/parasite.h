@@ -21,6 +21,7 @@
 
 #define PARASITE_NSIG	   64
 #define PARASITE_MAX_IOV   512	/* iovecs per vmsplice command */
+#define PARASITE_MAX_PIPES 16	/* pipes per fill command: the task lends us that many fds at most */
 #define PARASITE_STACK_SIZE (64 * 1024)
 /* rip after the entry stub's int3, relative to the blob's base. */
 #define PARASITE_TRAP_END  10
@@ -31,6 +32,7 @@ enum parasite_cmd {
 	PARASITE_CMD_VMSPLICE,	/* u.vms; closes both ends of the pipe when asked (or on error) */
 	PARASITE_CMD_MPROTECT,	/* u.mprot */
 	PARASITE_CMD_TIMERS,	/* u.timers: ids in, settings out */
+	PARASITE_CMD_FILL,	/* u.fill: close the last batch's read ends, make and fill new pipes */
 };
 
 struct parasite_sigaction {	/* the kernel's struct sigaction for rt_sigaction */
@@ -97,6 +99,37 @@ struct parasite_vmsplice {
 	struct parasite_iov iov[PARASITE_MAX_IOV];
 };
 
+/*
+ * One pipe of PARASITE_CMD_FILL. The blob makes it, sizes it with
+ * F_SETPIPE_SZ (want, else need), vmsplices its iovecs and closes the write
+ * end; the read end stays open in the task for pidfd_getfd() until the next
+ * fill command closes it. Fds are written here as soon as they exist and
+ * set to -1 once closed, so that after a crash the tool knows what is left.
+ */
+struct parasite_fill_pipe {
+	uint32_t want, need;	/* in: bytes to ask for; the least that will do */
+	uint32_t nr_iov;	/* in: its iovecs, the next ones in u.fill.iov */
+	int32_t rfd, wfd;	/* out */
+	uint32_t size;		/* out: what the kernel gave */
+};
+
+/*
+ *   close_fd[0 .. nr_close)   read ends of the previous command, closed first
+ *   p[0 .. nr_pipes)          pipes to make; iov[] holds their iovecs in order
+ *
+ * Answer: nr_pipes = pipes filled. A failure at the first pipe fails the
+ * command (nothing left open); a later one only ends the batch there. A pipe
+ * the task may not grow enough ends it too, without an error (0 pipes: the
+ * tool grows that one itself).
+ */
+struct parasite_fill {
+	uint32_t nr_close;
+	uint32_t nr_pipes;
+	int32_t close_fd[PARASITE_MAX_PIPES];
+	struct parasite_fill_pipe p[PARASITE_MAX_PIPES];
+	struct parasite_iov iov[PARASITE_MAX_IOV];
+};
+
 struct parasite_mprotect {
 	uint64_t addr, len;
 	uint32_t prot;
@@ -112,6 +145,7 @@ struct parasite_args {
 		struct parasite_vmsplice vms;
 		struct parasite_mprotect mprot;
 		struct parasite_timers timers;
+		struct parasite_fill fill;
 		uint8_t scratch[128];	/* the tool's remote syscalls point here */
 	} u;
 };
@@ -127,6 +161,9 @@ _Static_assert(offsetof(struct parasite_vmsplice, iov) == 16, "parasite_vmsplice
 _Static_assert(sizeof(struct parasite_mprotect) == 24, "parasite_mprotect layout");
 _Static_assert(offsetof(struct parasite_args, ret) == 4, "parasite_args layout");
 _Static_assert(offsetof(struct parasite_args, u) == 8, "parasite_args layout");
-_Static_assert(sizeof(struct parasite_args) == 8 + 16 + PARASITE_MAX_IOV * 16, "parasite_args layout");
+_Static_assert(sizeof(struct parasite_fill_pipe) == 24, "parasite_fill_pipe layout");
+_Static_assert(offsetof(struct parasite_fill, p) == 8 + PARASITE_MAX_PIPES * 4, "parasite_fill layout");
+_Static_assert(offsetof(struct parasite_fill, iov) == 8 + PARASITE_MAX_PIPES * 28, "parasite_fill layout");
+_Static_assert(sizeof(struct parasite_args) == 8 + sizeof(struct parasite_fill), "parasite_args layout");
 
 #endif

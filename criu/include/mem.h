@@ -6,7 +6,8 @@
  *   runs --pp_add--> page_pipe (buffers of <= pipe_size bytes)
  *   each full buffer --filler (parasite vmsplice)--> pipe --page_xfer--> sink
  *
- * Only one pipe exists at a time: each is written and closed once filled.
+ * Pipes come a batch (up to PARASITE_MAX_PIPES) at a time; each is written
+ * and closed once its batch is filled.
  *
  * MD_DEFER_LAZY (dump --lazy-pages) keeps the frozen time independent of
  * memory size: readable private anonymous VMAs (the lazy set) are neither
@@ -33,6 +34,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "parasite-host.h"
 #include "vma.h"
 
 struct page_xfer;
@@ -55,11 +57,15 @@ struct mem_stats {
 /*
  * How pages get into a pipe: the parasite in the real thing, a vmsplice of
  * the test's own memory in unit tests. Same contract as parasite_fill_pipe()
- * and parasite_mprotect().
+ * and parasite_mprotect(); fill_many (optional) and settle (with it) as
+ * parasite_fill_pipes() and parasite_fill_settle(): the dump loop fills a
+ * batch of buffers per round trip and settles once at the end.
  */
 struct mem_filler {
 	int (*fill)(struct mem_filler *f, size_t pipe_size, const struct iovec *iov, unsigned int nr, int *rfd);
 	int (*mprotect)(struct mem_filler *f, uint64_t addr, uint64_t len, unsigned int prot);
+	int (*fill_many)(struct mem_filler *f, struct parasite_fill_req *r, unsigned int n);
+	int (*settle)(struct mem_filler *f);
 };
 
 #define MD_DEFER_LAZY 0x1 /* vma_deferred() VMAs: one PE_LAZY entry each, memory left in the task */

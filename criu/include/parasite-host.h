@@ -39,12 +39,35 @@ int parasite_get_misc(struct parasite_ctl *ctl, struct parasite_misc *misc);
  * the task vmsplice @iov (page-aligned, total <= the pipe's size) into it and
  * return its read end in our fd table in *@rfd (O_CLOEXEC). The task keeps no
  * descriptor of it. The pages are referenced, not copied.
- * Round trips: 1 + ceil(nr / PARASITE_MAX_IOV). Without CAP_SYS_RESOURCE a
- * pipe cannot grow past /proc/sys/fs/pipe-max-size: if the iovecs do not fit
- * in what the kernel gave, this fails with a message and no descriptor left.
+ * Round trips: 2 (fill, then close the task's read end); 1 +
+ * ceil(nr / iov batch) for more iovecs than one command takes. The task
+ * sizes the pipe: without CAP_SYS_RESOURCE it cannot grow past
+ * /proc/sys/fs/pipe-max-size; if the iovecs do not fit in what the kernel
+ * gave, this fails with a message and no descriptor left.
  */
 int parasite_fill_pipe(struct parasite_ctl *ctl, size_t pipe_size, const struct iovec *iov, unsigned int nr,
 		       int *rfd);
+/*
+ * One pipe of parasite_fill_pipes(): the same as parasite_fill_pipe()'s
+ * arguments, and the read end out in @rfd (-1 until filled).
+ */
+struct parasite_fill_req {
+	size_t pipe_size;
+	const struct iovec *iov;
+	unsigned int nr;
+	int rfd;
+};
+
+/*
+ * Fill the pipes of requests from @r on in one round trip, as many as the
+ * args area and the fd budget (PARASITE_MAX_PIPES) allow: returns how many
+ * (>= 1 when @n > 0), or -1 with no descriptor of ours left. The task sizes
+ * each pipe itself and keeps its read ends until the next call, or
+ * parasite_fill_settle(), or cure (whatever the outcome).
+ */
+int parasite_fill_pipes(struct parasite_ctl *ctl, struct parasite_fill_req *r, unsigned int n);
+/* Close what the last parasite_fill_pipes() left in the task: one round trip if any. */
+int parasite_fill_settle(struct parasite_ctl *ctl);
 /* Remove the blob, restore registers and code; frees @ctl. 0 / -1. */
 int parasite_cure(struct parasite_ctl *ctl);
 

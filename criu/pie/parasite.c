@@ -13,6 +13,7 @@
 #include "syscall.h"
 
 #define SPLICE_F_NONBLOCK   0x02
+#define F_SETPIPE_SZ_NR	    1031
 #define PR_GET_TID_ADDRESS  40
 #define KSIGKILL	    9
 #define KSIGSTOP	    19
@@ -150,16 +151,12 @@ static int get_misc(struct parasite_misc *m)
 }
 
 /* Push every iovec into the pipe; vmsplice may take only part of them. */
-static int do_vmsplice(struct parasite_vmsplice *v)
+static int do_vmsplice(int wfd, struct parasite_iov *iov, uint32_t left)
 {
-	struct parasite_iov *iov = v->iov;
-	uint32_t left = v->nr_iov;
 	long ret;
 
-	if (left > PARASITE_MAX_IOV)
-		return -22; /* EINVAL */
 	while (left) {
-		ret = sys_vmsplice(v->wfd, iov, left, SPLICE_F_NONBLOCK);
+		ret = sys_vmsplice(wfd, iov, left, SPLICE_F_NONBLOCK);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
@@ -179,7 +176,7 @@ static int do_vmsplice(struct parasite_vmsplice *v)
 
 static int cmd_vmsplice(struct parasite_vmsplice *v)
 {
-	int ret = do_vmsplice(v);
+	int ret = v->nr_iov > PARASITE_MAX_IOV ? -22 /* EINVAL */ : do_vmsplice(v->wfd, v->iov, v->nr_iov);
 
 	if (ret || v->close) {
 		sys_close(v->wfd);
@@ -201,6 +198,72 @@ static int cmd_pipe(struct parasite_pipe *p)
 	return 0;
 }
 
+static void close_fd(int32_t *fd)
+{
+	if (*fd >= 0)
+		sys_close(*fd);
+	*fd = -1;
+}
+
+/* Grow a new pipe to @want bytes, else to @need; never trust more than the kernel says. */
+static int size_pipe(struct parasite_fill_pipe *p)
+{
+	long ret = sys_fcntl(p->wfd, F_SETPIPE_SZ_NR, p->want);
+
+	if ((ret < 0 || (uint64_t)ret < p->need) && p->need < p->want)
+		ret = sys_fcntl(p->wfd, F_SETPIPE_SZ_NR, p->need);
+	if (ret < 0)
+		return ret;
+	p->size = ret;
+	return (uint64_t)ret < p->need ? -90 /* EMSGSIZE */ : 0;
+}
+
+/* Make, size and fill one pipe; leaves only its read end open, or nothing on error. */
+static int fill_one(struct parasite_fill_pipe *p, struct parasite_iov *iov)
+{
+	int fds[2];
+	long ret;
+
+	p->rfd = p->wfd = -1;
+	p->size = 0;
+	ret = sys_pipe2(fds, 02000000 /* O_CLOEXEC */);
+	if (ret)
+		return ret;
+	p->rfd = fds[0];
+	p->wfd = fds[1];
+	/* refused (pipe-user-pages-soft, no CAP_SYS_RESOURCE): 1, the tool may grow it */
+	ret = size_pipe(p) ? 1 : do_vmsplice(p->wfd, iov, p->nr_iov);
+	close_fd(&p->wfd);
+	if (ret)
+		close_fd(&p->rfd);
+	return ret;
+}
+
+static int cmd_fill(struct parasite_fill *f)
+{
+	uint32_t i, nr_iov = 0;
+	int ret = 0;
+
+	for (i = 0; i < f->nr_close && i < PARASITE_MAX_PIPES; i++)
+		close_fd(&f->close_fd[i]);
+	if (f->nr_pipes > PARASITE_MAX_PIPES)
+		return -22; /* EINVAL */
+	for (i = 0; i < f->nr_pipes; i++) {
+		struct parasite_fill_pipe *p = &f->p[i];
+
+		if (p->nr_iov > PARASITE_MAX_IOV - nr_iov)
+			ret = -22; /* EINVAL */
+		else
+			ret = fill_one(p, &f->iov[nr_iov]);
+		if (ret)
+			break;
+		nr_iov += p->nr_iov;
+	}
+	f->nr_pipes = i;
+	/* the first pipe's error is the command's; a later one ends the batch */
+	return i || ret > 0 ? 0 : ret;
+}
+
 /* The signal mask is the tool's business: it blocks all but SIGTRAP while we run. */
 int parasite_dispatch(struct parasite_args *args)
 {
@@ -215,6 +278,9 @@ int parasite_dispatch(struct parasite_args *args)
 		break;
 	case PARASITE_CMD_VMSPLICE:
 		ret = cmd_vmsplice(&args->u.vms);
+		break;
+	case PARASITE_CMD_FILL:
+		ret = cmd_fill(&args->u.fill);
 		break;
 	case PARASITE_CMD_TIMERS:
 		ret = get_timers(&args->u.timers);

@@ -296,6 +296,36 @@ static int test_fill(struct parasite_ctl *ctl, const struct target *t)
 	return 0;
 }
 
+/*
+ * Several pipes in one command; a bad one (PROT_NONE) after the first ends
+ * the batch short, and fails when it comes first. Settle closes the rest.
+ */
+static int test_fill_batch(struct parasite_ctl *ctl, const struct target *t)
+{
+	struct iovec iov[3] = { { (void *)t->region, 64 << 10 }, { (void *)(t->region + (1 << 20)), 4096 },
+				{ (void *)t->none, PTEST_NONE } };
+	struct parasite_fill_req r[3];
+	int i, n, ret = 0;
+
+	for (i = 0; i < 3; i++)
+		r[i] = (struct parasite_fill_req){ .pipe_size = 1 << 20, .iov = &iov[i], .nr = 1, .rfd = -1 };
+	printf("  (%d: one error expected below)\n", t->pid);
+	fflush(stdout);
+	n = parasite_fill_pipes(ctl, r, 3);
+	if (n != 2)
+		return fail("a batch with a PROT_NONE third pipe filled %d", n);
+	for (i = 0; i < n; i++) {
+		if (!ret && check_pipe(r[i].rfd, t, t->region, &iov[i], 1))
+			ret = -1;
+		close(r[i].rfd);
+	}
+	if (!ret && parasite_fill_pipes(ctl, r + 2, 1) != -1)
+		ret = fail("a PROT_NONE pipe alone was filled");
+	if (parasite_fill_settle(ctl))
+		ret = fail("settle");
+	return ret;
+}
+
 /* Failures that must leave no descriptor behind, on either side. */
 static int test_fill_errors(struct parasite_ctl *ctl, const struct target *t)
 {
@@ -365,7 +395,8 @@ static int body_all(struct parasite_ctl *ctl, const struct target *t)
 	char *during = NULL, *before = snapshot(t->pid);
 	int ret = -1;
 
-	if (check_misc(ctl, t) || test_fill(ctl, t) || test_fill_errors(ctl, t) || test_mprotect(ctl, t))
+	if (check_misc(ctl, t) || test_fill(ctl, t) || test_fill_batch(ctl, t) || test_fill_errors(ctl, t) ||
+	    test_mprotect(ctl, t))
 		goto out;
 	/* The fd table must be the same while infected too; maps differ by the blob. */
 	during = snapshot(t->pid);

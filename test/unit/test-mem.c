@@ -126,6 +126,7 @@ static int test_pme_runs(void)
 struct self_filler {
 	struct mem_filler f;
 	unsigned int fills, mprotects;
+	unsigned int batches, settles;	/* fill_many and settle calls */
 	unsigned int last_prot;
 	uint64_t fail_in_lo, fail_in_hi; /* fail a fill whose first iovec starts in here */
 };
@@ -163,6 +164,26 @@ static int self_mprotect(struct mem_filler *f, uint64_t addr, uint64_t len, unsi
 	return mprotect((void *)(uintptr_t)addr, len, prot);
 }
 
+/* Up to three pipes a batch, so that a dump needs several and ends some short. */
+static int self_fill_many(struct mem_filler *f, struct parasite_fill_req *r, unsigned int n)
+{
+	struct self_filler *sf = (struct self_filler *)f;
+	unsigned int i;
+
+	sf->batches++;
+	for (i = 0; i < n && i < 3; i++)
+		if (self_fill(f, r[i].pipe_size, r[i].iov, r[i].nr, &r[i].rfd))
+			break;
+	return i ? (int)i : -1;
+}
+
+static int self_settle(struct mem_filler *f)
+{
+	((struct self_filler *)f)->settles++;
+	return 0;
+}
+
+#define PLAIN_MANY 0x100 /* plain_dump(): batched fills */
 #define NR_AREAS 5
 #define MAX_EXP	 64
 
@@ -344,8 +365,10 @@ static int run_dump(struct self_env *e, struct self_filler *sf, struct mem_dump 
 
 	UT_CHECK(x);
 	*sf = (struct self_filler){ .f = { self_fill, self_mprotect } };
+	if (flags & PLAIN_MANY)
+		sf->f = (struct mem_filler){ self_fill, self_mprotect, self_fill_many, self_settle };
 	*md = (struct mem_dump){ .pid = getpid(), .vmas = &e->vl, .filler = &sf->f, .xfer = x, .st = st };
-	md->flags = flags;
+	md->flags = flags & ~PLAIN_MANY;
 	md->pipe_size = 4 * PAGE_SIZE; /* many pipes */
 	ret = mem_dump(md);
 	if (ret) {
@@ -370,6 +393,8 @@ static int plain_dump(unsigned int flags)
 	UT_CHECK_GOTO(st.pages_dumped == e.nexp && st.bytes == e.nexp * PAGE_SIZE && st.pages_deferred == 0, out);
 	UT_CHECK_GOTO(st.pages_scanned == 32 + 8 + 8 + 4 && st.pages_holes == st.pages_scanned - e.nexp, out);
 	UT_CHECK_GOTO(st.nr_pipes == sf.fills && st.nr_pipes >= e.nexp / 4, out);
+	if (flags & PLAIN_MANY)
+		UT_CHECK_GOTO(sf.settles == 1 && sf.batches < sf.fills, out);
 	if (flags & MD_NO_SCAN)
 		UT_CHECK_GOTO(st.pagemap_reads == 4 && st.scan_ioctls == 0, out);
 	else
@@ -390,6 +415,11 @@ static int test_plain_scan(void)
 static int test_plain_pagemap(void)
 {
 	return plain_dump(MD_NO_SCAN);
+}
+
+static int test_plain_batched(void)
+{
+	return plain_dump(PLAIN_MANY);
 }
 
 /*
@@ -542,6 +572,7 @@ static const struct unit_case cases[] = {
 	{ "pagemap entries to runs", test_pme_runs },
 	{ "plain dump of own memory (PAGEMAP_SCAN)", test_plain_scan },
 	{ "plain dump of own memory (pagemap read)", test_plain_pagemap },
+	{ "plain dump of own memory, batched fills", test_plain_batched },
 	{ "deferred dump: one lazy entry per readable anon VMA", test_defer_lazy },
 	{ "scanner of deferred VMAs (PAGEMAP_SCAN)", test_scanner_scan },
 	{ "scanner of deferred VMAs (pagemap read)", test_scanner_pagemap },
