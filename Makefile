@@ -155,6 +155,7 @@ test: deps
 	/usr/bin/python3 test/negative.py
 	/usr/bin/python3 test/lazy_negative.py --no-build
 	/usr/bin/python3 test/others/run_combo.py
+	/usr/bin/python3 test/others/run_workloads.py
 
 demo: deps
 	$(MAKE) all
