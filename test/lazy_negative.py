@@ -27,6 +27,10 @@ something before the commit point, and checks that nothing is lost:
                   lazy page is then served, equal to the source's memory);
                   when this FAULT peer goes away before the commit point, the
                   dump aborts and the source runs on.
+  tree-restorer-fail, tree-handoff-fail
+                  restorer-fail and handoff-fail with a process tree (tree00;
+                  zombie00): every task of the destination is gone, the whole
+                  source tree runs on (its root checks its children then).
 
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
@@ -316,6 +320,9 @@ CASES = [
     ('daemon-killed', 'lazy_fork00', case_daemon_killed),
     ('bad-version', 'lazy_read00', case_bad_version),
     ('not-lazy', 'lazy_munmap00', case_not_lazy),
+    # a tree: every task's restorer fails; the whole source tree resumes
+    ('tree-restorer-fail', 'tree00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
+    ('tree-handoff-fail', 'zombie00', restore_fault('lazy-handoff', ['lazy-pages.socket'])),
 ]
 
 

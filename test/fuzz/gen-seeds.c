@@ -99,12 +99,23 @@ static void img_entry(struct buf *b, const ProtobufCMessage *m)
 	free(p);
 }
 
-static void inventory_img(struct buf *b)
+/* @tree: the root and a zombie child in the tree list, else the root alone */
+static void inventory_img(struct buf *b, int tree)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	PstreeTask root = PSTREE_TASK__INIT, zombie = PSTREE_TASK__INIT;
+	PstreeTask *tasks[] = {&root, &zombie};
 
 	inv.root_pid = FZ_PID;
 	inv.nr_tasks = 1;
+	root.pid = root.pgid = root.sid = zombie.ppid = zombie.pgid = zombie.sid = FZ_PID;
+	zombie.pid = FZ_PID + 1;
+	zombie.has_zombie = zombie.zombie = zombie.has_exit_code = 1;
+	zombie.exit_code = 7 << 8;
+	if (tree) {
+		inv.n_tasks = 2;
+		inv.tasks = tasks;
+	}
 	img_start(b, IMG_INVENTORY);
 	img_entry(b, &inv.base);
 }
@@ -262,7 +273,7 @@ static void seeds_images(void)
 		struct buf seed = {0}, b[5] = {{0}};
 
 		put8(&seed, lazy); /* flags: restore --lazy-pages */
-		inventory_img(&b[0]);
+		inventory_img(&b[0], lazy);
 		core_img(&b[1]);
 		mm_img(&b[2]);
 		pagemap_img(&b[3], lazy);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A tree: the root, two children and a grandchild under the first one.
+ * The second child runs a thread too.
  * Each fills memory of its own with a pattern of its own after the forks,
  * so every task's pages are its own. After restore every task checks its
  * memory, its parent, its group and session, and exits 0 when all is well;
@@ -8,6 +9,7 @@
  * SIGTERM down the tree and collects the exit statuses.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,15 +118,40 @@ static void child_a(int ready)
 	child_end("child a", &w, kid);
 }
 
+static volatile unsigned long ticks;
+
+static void *ticker(void *arg)
+{
+	for (;;) {
+		ticks++;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* The thread still runs after restore: the ticks go on. */
+static void check_ticks(void)
+{
+	unsigned long t0 = ticks;
+
+	for (int i = 0; i < 1000 && ticks == t0; i++)
+		usleep(1000);
+	if (ticks == t0)
+		fail("child b: its thread does not run");
+}
+
 static void child_b(int ready)
 {
+	pthread_t t;
 	struct who w;
 
-	if (remember(&w, 0x2222))
+	if (remember(&w, 0x2222) || pthread_create(&t, NULL, ticker, NULL))
 		_exit(2);
 	if (write(ready, "r", 1) != 1)
 		_exit(2);
 	close(ready);
+	test_waitsig();
+	check_ticks();
 	child_end("child b", &w, 0);
 }
 
