@@ -24,6 +24,7 @@
 
 static char *mem;
 static pthread_barrier_t start;
+static pthread_barrier_t checked;	/* nobody rewrites its slice while a neighbour reads it */
 static char errs[NR_THREADS][128];
 
 static void check(int idx, size_t off, size_t len, const char *what)
@@ -49,6 +50,7 @@ static void *worker(void *arg)
 	}
 	check(idx, next + SLICE / 2, PAGE, "neighbour's page");
 	check(idx, mine, SLICE, "own slice");
+	pthread_barrier_wait(&checked);
 	/* write it and read it back: written pages must stay ours */
 	test_fill_at(mem + mine, SLICE, SEED + idx, mine / 8);
 	if (test_check_at(mem + mine, SLICE, SEED + idx, mine / 8) >= 0 && !errs[idx][0])
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
 	}
 	test_fill(mem, SIZE, SEED);
 	pthread_barrier_init(&start, NULL, NR_THREADS + 1);
+	pthread_barrier_init(&checked, NULL, NR_THREADS);
 	block_term(SIG_BLOCK);
 	for (i = 0; i < NR_THREADS; i++) {
 		e = pthread_create(&th[i], NULL, worker, (void *)(long)i);
