@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 		return fix_mm_image(atoi(argv[2]), argv[3]);
 
 	struct opts o = {.imgs_dir = argv[2], .status_fd = -1};
+	struct dump_pipes pipes = {};
 	pid_t pid = atoi(argv[1]);
 	struct vma_list vl = {};
 	struct proc_stat st;
@@ -183,8 +184,10 @@ int main(int argc, char **argv)
 	if (collect_thread_state(pid, &th) || collect_rlimits(pid, &tc) || collect_mm(pid, &st, &vl, &mm))
 		goto fail;
 	fix_mm(pid, &mm);
-	if (dump_files(pid, dfd, &o) || dump_fs(pid, dfd) || dump_memory(pid, dfd, &vl))
+	if (dump_files(pid, dfd, &o, &pipes) || dump_pipes_check(&pipes) || dump_fs(pid, dfd) ||
+	    dump_memory(pid, dfd, &vl))
 		goto fail;
+	dump_pipes_free(&pipes);
 	inv.root_pid = pid;
 	inv.nr_tasks = 1;
 	if (write_one(dfd, IMG_CORE, pid, &core) || write_one(dfd, IMG_MM, pid, &mm) ||
