@@ -1,15 +1,13 @@
 #!/bin/sh
 # lazy.sh PROG [ARGS]: like run.sh, but restore --lazy-pages from a local lazy-pages daemon.
-# LAZYD: daemon command (default: criu lazy-pages, or ./lazyd while criu doesn't dispatch it).
+# LAZYD: daemon command (default: criu lazy-pages).
 # LAZYONLY=1: restore from a copy with lazy-only entries (as `dump --lazy-pages` leaves them);
 # the daemon still reads the full images.
 set -u
 cd "$(dirname "$0")"
 D=/tmp/rsl-$(basename $1)
 CRIU=../../criu/criu
-if [ -z "${LAZYD:-}" ]; then
-	if $CRIU lazy-pages -D /nonexistent 2>&1 | grep -q "not supported"; then LAZYD=./lazyd; else LAZYD=$CRIU; fi
-fi
+LAZYD=${LAZYD:-$CRIU}
 rm -rf $D; mkdir -p $D
 ./reaper "$@" > $D.out 2>&1 < /dev/null &
 sleep ${WAIT:-1.2}
