@@ -57,6 +57,7 @@ struct dump_ctx {
 	ThreadCoreEntry th;
 	MmEntry mm;
 	struct mem_stats mst;
+	struct dump_pipes *pipes;	/* the tree's pipe ends (files-pipe.c) */
 	uint64_t lazy_present;		/* --lazy-pages: present pages the lazy server found */
 	long long t_freeze, t_mem, t_end;
 };
@@ -219,7 +220,7 @@ static int dump_frozen(struct dump_ctx *c)
 {
 	if (collect_task(c))
 		return -1;
-	if (dump_files(c->pid, c->dfd, c->o) || dump_fs(c->pid, c->dfd))
+	if (dump_files(c->pid, c->dfd, c->o, c->pipes) || dump_fs(c->pid, c->dfd))
 		return -1;
 	if (dump_with_parasite(c))
 		return -1;
@@ -237,6 +238,7 @@ struct tree_dump {
 	struct dump_ctx *tasks; /* one per live task, in tree order */
 	unsigned int nr;
 	struct lazy_stats lst;
+	struct dump_pipes pipes;
 	long long t_freeze;
 };
 
@@ -306,9 +308,12 @@ static int dump_tree(struct tree_dump *td)
 		c->dfd = td->dfd;
 		c->threads = &it->threads;
 		c->t_freeze = td->t_freeze;
+		c->pipes = &td->pipes;
 		if (dump_frozen(c))
 			return -1;
 	}
+	if (dump_pipes_check(&td->pipes))
+		return -1;
 	return write_inventory(td);
 }
 
@@ -506,6 +511,7 @@ int cr_dump(const struct opts *o)
 		ret = 0;
 out:
 	drop_tasks(&td);
+	dump_pipes_free(&td.pipes);
 	pstree_free(&td.tree);
 	close(td.dfd);
 	return ret;

@@ -159,23 +159,6 @@ static int open_tty(const FdEntry *e)
 	return ret;
 }
 
-static int fill_pipe(int wfd, FdEntry **fds, size_t n, uint64_t ino)
-{
-	for (size_t i = 0; i < n; i++) {
-		const FdEntry *e = fds[i];
-
-		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
-			continue;
-		if (e->has_pipe_size && fcntl(wfd, F_SETPIPE_SZ, e->pipe_size) < (int)e->pipe_size)
-			pr_warn("pipe:[%llu]: can't restore its size %u\n", (unsigned long long)ino, e->pipe_size);
-		if (e->has_pipe_data && write_all(wfd, e->pipe_data.data, e->pipe_data.len)) {
-			pr_perror("pipe:[%llu]: can't refill %zu bytes", (unsigned long long)ino, e->pipe_data.len);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int fd_park(const struct fd_rst_ctx *c, int fd)
 {
 	int hi = fcntl(fd, F_DUPFD_CLOEXEC, c->above);
@@ -184,42 +167,6 @@ int fd_park(const struct fd_rst_ctx *c, int fd)
 		pr_perror("can't move fd %d above %d", fd, c->above);
 	close(fd);
 	return hi;
-}
-
-/* Make the pipe once and put its ends at every number that held them. */
-static int open_pipe(struct fd_rst_ctx *c, size_t first)
-{
-	uint64_t ino = c->fds[first]->ino;
-	int p[2], ret = -1;
-
-	if (pipe2(p, O_CLOEXEC)) {
-		pr_perror("can't create a pipe");
-		return -1;
-	}
-	/* Above every target number, so placing one end never lands on the other. */
-	p[0] = fd_park(c, p[0]);
-	p[1] = fd_park(c, p[1]);
-	if (p[0] < 0 || p[1] < 0 || fill_pipe(p[1], c->fds, c->n, ino))
-		goto out;
-	for (size_t i = first; i < c->n; i++) {
-		FdEntry *e = c->fds[i];
-		int end;
-
-		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
-			continue;
-		end = (e->flags & O_ACCMODE) == O_RDONLY ? p[0] : p[1];
-		if (place_fd(end, e) || fcntl(e->fd, F_SETFL, e->flags & ~O_ACCMODE)) {
-			pr_perror("fd %u: can't set up the pipe end", e->fd);
-			goto out;
-		}
-		c->done[i] = true;
-	}
-	ret = 0;
-out:
-	for (int k = 0; k < 2; k++)
-		if (p[k] >= 0)
-			close(p[k]);
-	return ret;
 }
 
 int fd_place(int tmp, const FdEntry *e)
@@ -281,7 +228,7 @@ static int restore_one(struct fd_rst_ctx *c, size_t i)
 	case FD_KIND__FD_TTY_INHERIT:
 		return open_tty(e);
 	case FD_KIND__FD_PIPE:
-		return open_pipe(c, i);
+		return rst_pipe_place(c->pipes, c->fds, c->n, i, c->done);
 	default:
 		k = fd_ops_of(e->kind);
 		if (!k) {
@@ -319,9 +266,9 @@ static int restore_phase(struct fd_rst_ctx *c, bool late)
 	return 0;
 }
 
-int restore_fds(FdEntry **fds, size_t n, const struct opts *o)
+int restore_fds(FdEntry **fds, size_t n, const struct opts *o, struct rst_pipes *pipes)
 {
-	struct fd_rst_ctx c = { .fds = fds, .n = n, .o = o, .above = fd_entries_max(fds, n) + 1 };
+	struct fd_rst_ctx c = { .fds = fds, .n = n, .o = o, .above = fd_entries_max(fds, n) + 1, .pipes = pipes };
 	int ret = -1;
 
 	c.done = xzalloc(n + 1);
@@ -334,6 +281,7 @@ int restore_fds(FdEntry **fds, size_t n, const struct opts *o)
 			goto out;
 	ret = 0;
 out:
+	rst_pipes_close(pipes);
 	free(c.done);
 	return ret;
 }

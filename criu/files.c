@@ -23,8 +23,6 @@
 #include "proc-parse.h"
 #include "util.h"
 
-#define MAX_PIPE_DATA (16u << 20)
-
 static const struct fd_ops *const fd_kinds[] = {
 	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops, &pty_ops,
 };
@@ -74,60 +72,6 @@ static bool is_tty_dev(dev_t rdev)
 {
 	/* terminals a shell job talks to: /dev/ttyN, /dev/ttySN (4), /dev/tty, /dev/console (5) */
 	return major(rdev) == 4 || major(rdev) == 5;
-}
-
-/* Copy out what is buffered in a pipe without consuming it: tee into a pipe of our own. */
-static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
-{
-	int rfd, tmp[2] = { -1, -1 }, ret = -1, size;
-	ssize_t n, got = 0;
-	char *buf = NULL;
-
-	rfd = syscall(SYS_pidfd_getfd, c->pidfd, fd, 0);
-	if (rfd < 0) {
-		pr_perror("pid %d: fd %d: can't get the pipe", c->pid, fd);
-		return -1;
-	}
-	size = fcntl(rfd, F_GETPIPE_SZ);
-	e->has_pipe_size = size > 0;
-	e->pipe_size = size > 0 ? size : 0;
-	if (pipe2(tmp, O_CLOEXEC | O_NONBLOCK) || (size > 0 && fcntl(tmp[1], F_SETPIPE_SZ, size) < size)) {
-		pr_perror("pid %d: fd %d: can't make a pipe of %d bytes to copy the data", c->pid, fd, size);
-		goto out;
-	}
-	n = tee(rfd, tmp[1], MAX_PIPE_DATA, SPLICE_F_NONBLOCK);
-	if (n < 0 && errno != EAGAIN) {
-		pr_perror("pid %d: fd %d: can't tee the pipe", c->pid, fd);
-		goto out;
-	}
-	if (n > 0) {
-		buf = xmalloc(n);
-		if (!buf)
-			goto out;
-		while (got < n) {
-			ssize_t r = read(tmp[0], buf + got, n - got);
-
-			if (r <= 0) {
-				pr_perror("pid %d: fd %d: can't read pipe data", c->pid, fd);
-				goto out;
-			}
-			got += r;
-		}
-		e->has_pipe_data = true;
-		e->pipe_data.data = (uint8_t *)buf;
-		e->pipe_data.len = got;
-		buf = NULL;
-		pr_info("pid %d: fd %d: pipe holds %zd bytes\n", c->pid, fd, got);
-	}
-	ret = 0;
-out:
-	free(buf);
-	close(rfd);
-	if (tmp[0] >= 0)
-		close(tmp[0]);
-	if (tmp[1] >= 0)
-		close(tmp[1]);
-	return ret;
 }
 
 /* The kinds files.c handles itself: paths, devices, terminals, pipes. */
@@ -248,7 +192,7 @@ static int dump_fd_kind(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEn
 	if (dump_fown(c, d, e) || dump_file_locks(c, d, e))
 		return -1;
 	if (e->kind == FD_KIND__FD_PIPE)
-		return (e->flags & O_ACCMODE) == O_RDONLY ? read_pipe_data(c, d->fd, e) : 0;
+		return dump_pipe_end(c, d->fd, e);
 	if (!k) {
 		e->path = xstrdup(d->link);
 		return e->path ? 0 : -1;
@@ -303,32 +247,6 @@ out:
 	return ret;
 }
 
-/* Both ends of every pipe must be ours: the other end lives nowhere else we could restore it from. */
-static int check_pipes(const struct fd_dump_ctx *c)
-{
-	for (size_t i = 0; i < c->nr; i++) {
-		const FdEntry *e = c->fds[i];
-		bool rd = false, wr = false;
-
-		if (e->kind != FD_KIND__FD_PIPE || e->has_dup_of)
-			continue;
-		for (size_t j = 0; j < c->nr; j++) {
-			const FdEntry *f = c->fds[j];
-
-			if (f->kind == FD_KIND__FD_PIPE && f->ino == e->ino) {
-				rd |= (f->flags & O_ACCMODE) == O_RDONLY;
-				wr |= (f->flags & O_ACCMODE) == O_WRONLY;
-			}
-		}
-		if (!rd || !wr) {
-			pr_err("pid %d: fd %d is one end of pipe:[%llu] whose other end is held elsewhere: not supported\n",
-			       c->pid, e->fd, (unsigned long long)e->ino);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int list_fds(pid_t pid, char ***names, size_t *nr)
 {
 	char path[64];
@@ -362,9 +280,9 @@ static int list_fds(pid_t pid, char ***names, size_t *nr)
 	return 0;
 }
 
-int dump_files(pid_t pid, int dfd, const struct opts *o)
+int dump_files(pid_t pid, int dfd, const struct opts *o, struct dump_pipes *pipes)
 {
-	struct fd_dump_ctx c = { .pid = pid, .o = o, .pidfd = -1 };
+	struct fd_dump_ctx c = { .pid = pid, .o = o, .pidfd = -1, .pipes = pipes };
 	struct cr_img *img = NULL;
 	char **names = NULL;
 	size_t nr = 0, i;
@@ -381,8 +299,6 @@ int dump_files(pid_t pid, int dfd, const struct opts *o)
 	for (i = 0; i < nr; i++)
 		if (!names[i] || dump_one_fd(&c, atoi(names[i])))
 			goto out;
-	if (check_pipes(&c))
-		goto out;
 	for (i = 0; i < ARRAY_SIZE(fd_kinds); i++)
 		if (fd_kinds[i]->check && fd_kinds[i]->check(&c))
 			goto out;

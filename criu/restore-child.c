@@ -47,24 +47,36 @@ static int drop_glibc_rseq(void)
 	return 0;
 }
 
-static int svc_cmp(const void *a, const void *b)
+struct fd_range {
+	int lo, hi;
+};
+
+static int range_cmp(const void *a, const void *b)
 {
-	return *(const int *)a - *(const int *)b;
+	return ((const struct fd_range *)a)->lo - ((const struct fd_range *)b)->lo;
 }
 
-/* Close everything of criu's but 0-2 (--shell-job takes the tty from them) and the service fds. */
+/*
+ * Close everything of criu's but 0-2 (--shell-job takes the tty from them),
+ * the service fds and the block of pipes criu made for the tree.
+ */
 static int close_criu_fds(const struct rst_ctx *c)
 {
-	int keep[] = {c->svc.log, c->svc.dfd, c->svc.pages, c->svc.exe};
+	const struct rst_pipes *rp = &c->tree->pipes;
+	struct fd_range keep[] = {
+		{c->svc.log, c->svc.log}, {c->svc.dfd, c->svc.dfd}, {c->svc.pages, c->svc.pages},
+		{c->svc.exe, c->svc.exe}, {rp->open ? rp->lo : -1, rp->lo + 2 * (int)rp->nr - 1},
+	};
 	unsigned int from = 3;
 
-	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), svc_cmp);
+	qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), range_cmp);
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-		if (keep[i] < 0)
+		if (keep[i].lo < 0)
 			continue;
-		if ((unsigned int)keep[i] > from && close_range(from, keep[i] - 1, 0))
+		if ((unsigned int)keep[i].lo > from && close_range(from, keep[i].lo - 1, 0))
 			goto err;
-		from = keep[i] + 1;
+		if ((unsigned int)keep[i].hi >= from)
+			from = keep[i].hi + 1;
 	}
 	if (close_range(from, ~0U, 0))
 		goto err;
@@ -86,7 +98,7 @@ static int child_files(struct rst_ctx *c)
 {
 	/* from here on fds 0-2 are the target's */
 	log_no_stderr_copy();
-	if (close_criu_fds(c) || restore_fds(c->img.fds, c->img.nr_fds, c->o))
+	if (close_criu_fds(c) || restore_fds(c->img.fds, c->img.nr_fds, c->o, &c->tree->pipes))
 		return -1;
 	for (unsigned int fd = 0; fd < 3; fd++)
 		if (!target_has_fd(c, fd))

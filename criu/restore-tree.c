@@ -109,8 +109,10 @@ int rst_tree_prepare(struct rst_tree *t)
 	if (rst_read_inventory(t) || init_tasks(t))
 		return -1;
 	for (size_t i = 0; i < t->nr; i++)
-		if (prepare_task(&t->tasks[i]))
+		if (prepare_task(&t->tasks[i]) || rst_pipes_add(&t->pipes, t->tasks[i].img.fds, t->tasks[i].img.nr_fds))
 			return -1;
+	if (rst_pipes_make(&t->pipes))
+		return -1;
 	if (pipe2(t->ready, O_CLOEXEC)) {
 		pr_perror("can't create a pipe");
 		return -1;
@@ -137,6 +139,7 @@ void rst_tree_free(struct rst_tree *t)
 	for (int j = 0; j < 2; j++)
 		if (t->ready[j] >= 0)
 			close(t->ready[j]);
+	rst_pipes_free(&t->pipes);
 	pb_free(t->inv);
 	t->inv = NULL;
 }

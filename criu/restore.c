@@ -113,6 +113,7 @@ static int fork_tree(struct rst_tree *t)
 	if (rst_fork_task(&t->tasks[0]))
 		return -1;
 	t->root_forked = true;
+	rst_pipes_close(&t->pipes); /* the tasks' now: a reader must see EOF when its writers go */
 	return rst_tree_wait_ready(t);
 }
 

@@ -11,12 +11,14 @@
 #include "files.pb-c.h"
 
 struct nl_sock;
+struct dump_pipes;
+struct rst_pipes;
 
 /*
  * Collect @pid's descriptors (the task is frozen) and write files-PID.img.
  * Refuses, naming the fd, any kind we cannot restore yet.
  */
-int dump_files(pid_t pid, int dfd, const struct opts *o);
+int dump_files(pid_t pid, int dfd, const struct opts *o, struct dump_pipes *pipes);
 /* Write fs-PID.img: cwd and root. */
 int dump_fs(pid_t pid, int dfd);
 
@@ -29,9 +31,10 @@ int fd_entries_max(FdEntry **fds, size_t n);
  * In the restored task, before the restorer runs: open every fd at its
  * number with its flags, offset and close-on-exec bit, fill pipes with
  * their buffered data. The caller has closed everything but its own
- * service descriptors, which sit above fd_entries_max().
+ * service descriptors, which sit above fd_entries_max(), and the block of
+ * pipes criu made (@pipes), which it closes once the fds are in place.
  */
-int restore_fds(FdEntry **fds, size_t n, const struct opts *o);
+int restore_fds(FdEntry **fds, size_t n, const struct opts *o, struct rst_pipes *pipes);
 /*
  * Once the restored task leads its session again (after setsid): make the
  * pty slave that was its controlling terminal so again, with its foreground
@@ -52,6 +55,7 @@ struct fd_dump_ctx {
 	FdEntry **fds;		/* the table so far, in fd order */
 	size_t nr;
 	struct nl_sock *diag;	/* sock_diag, opened by the first socket (sk-unix.c) */
+	struct dump_pipes *pipes;	/* every pipe end of the tree so far */
 };
 
 struct fd_dump_one {
@@ -67,6 +71,7 @@ struct fd_rst_ctx {
 	bool *done;		/* entries already in place */
 	int above;		/* temporaries live at or above this number */
 	const struct opts *o;
+	struct rst_pipes *pipes;	/* made by criu, inherited */
 };
 
 struct fd_ops {
@@ -130,6 +135,52 @@ int fdinfo_inotify_watch(const char *line, struct ify_line *l);
 int stat_tty_nr(const char *text, unsigned int *tty);
 /* sk-unix.c: drop the sock_diag socket of a dump. */
 void unix_diag_close(struct fd_dump_ctx *c);
+/*
+ * Pipes across the tree (files-pipe.c). Dump: each task's pipe ends are
+ * noted in one table for the tree; the data is saved once, with the first
+ * read end; dump_pipes_check() once every task is dumped refuses a pipe
+ * with an end held outside the tree. Restore: criu reads every task's
+ * table (rst_pipes_add), makes each pipe once in a block of fds above all
+ * of them (rst_pipes_make) and forks; each task dups its ends out of the
+ * block (rst_pipe_place) and closes it:
+ *
+ *   0 ... every task's fds ... | criu's, service fds | lo: pipe 0 rd, wr | pipe 1 rd, wr | ...
+ */
+struct pipe_seen {
+	uint64_t ino;
+	pid_t pid;		/* the first holder, for messages */
+	int fd;
+	bool rd, wr, data;	/* ends seen; data saved */
+};
+
+struct dump_pipes {
+	struct pipe_seen *p;
+	size_t nr, cap;
+};
+
+struct rst_pipe {
+	uint64_t ino;
+	uint32_t size;		/* 0: the default */
+	const FdEntry *data;	/* the entry with the buffered data, or NULL */
+};
+
+struct rst_pipes {
+	struct rst_pipe *p;	/* pipe i: read end at lo + 2i, write end at lo + 2i + 1 */
+	size_t nr, cap;
+	int above;		/* above every task's fds */
+	int lo;
+	bool open;		/* the block is open here */
+};
+
+int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e);
+int dump_pipes_check(const struct dump_pipes *dp);
+void dump_pipes_free(struct dump_pipes *dp);
+int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
+int rst_pipes_make(struct rst_pipes *rp);
+void rst_pipes_close(struct rst_pipes *rp);
+void rst_pipes_free(struct rst_pipes *rp);
+int rst_pipe_place(const struct rst_pipes *rp, FdEntry **fds, size_t n, size_t first, bool *done);
+
 /* The entry for target fd @fd, or NULL. */
 FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd);
 

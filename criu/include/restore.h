@@ -110,6 +110,7 @@ struct rst_tree {
 	struct rst_ctx *tasks;	/* [nr] as in the inventory: the root first, parents before children */
 	size_t nr;
 	int ready[2];		/* tasks -> criu: a pid when it and its children exist, -pid: failed */
+	struct rst_pipes pipes;	/* every pipe, made once, inherited by the tasks (files.h) */
 	bool root_forked;	/* our child exists */
 	bool running;		/* let go: from then on failures are its own */
 	int lazy_sk;		/* --lazy-pages: connection to the daemon, -1: none */

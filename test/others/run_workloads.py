@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Programs from Debian's packages, migrated lazily between two simulated hosts
-and checked by their own output: python3 with a large dict and a thread pool."""
+and checked by their own output: python3 with a large dict and a thread pool,
+a shell pipeline with data buffered in the pipe between its tasks."""
+import hashlib
 import os
 import shutil
 import signal
@@ -56,7 +58,69 @@ def python_pool(work):
         zdtm._popen_pids.discard(proc.pid)
 
 
-CASES = [("python3 thread pool over a 2M-entry dict, lazy over TCP", python_pool)]
+def descendants(pid):
+    """Every process under @pid (through each thread's children list)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for tid in os.listdir("/proc/%d/task" % p):
+                kids = [int(k) for k in zdtm.read_text("/proc/%d/task/%s/children" % (p, tid)).split()]
+                found += kids
+                todo += kids
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return found
+
+
+def start_pipeline(argv, log, work, nr_tasks):
+    """Start @argv in a session of its own; ready once @nr_tasks processes exist and the pipe has filled."""
+    proc = subprocess.Popen(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=open(log, "w"),
+                            stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    zdtm._popen_pids.add(proc.pid)
+    deadline = time.monotonic() + 30
+    while len(descendants(proc.pid)) + 1 < nr_tasks:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise zdtm.TestFailed("%s did not start its tasks: %s" % (argv, zdtm.read_text(log)))
+        time.sleep(0.02)
+    time.sleep(0.5)     # seq fills the pipe and blocks on it
+    return proc
+
+
+def shell_pipeline(work):
+    """seq | (sleep; md5sum): the pipe full and both ends held by different tasks at the dump."""
+    out = os.path.join(work, "md5.out")
+    n = 3000000
+    want = hashlib.md5("".join("%d\n" % i for i in range(1, n + 1)).encode()).hexdigest()
+    argv = ["/bin/sh", "-c", "seq 1 %d | (sleep 4; md5sum) > %s" % (n, out)]
+    # sh, seq, the subshell, sleep
+    proc = start_pipeline(argv, os.path.join(work, "sh.log"), work, 4)
+    hosts = migrate.TwoHosts(work)
+    m = None
+    try:
+        m = migrate.LazyMigration(hosts, work, proc.pid)
+        m.run()
+        status = m.host.wait(m.rpid, 120, "restored pipeline")
+        m.finish()
+        proc.wait(30)       # the source copy, killed by dump
+        zdtm._popen_pids.discard(proc.pid)
+        got = zdtm.read_text(out).split()
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) or not got or got[0] != want:
+            raise zdtm.TestFailed("pipeline after migration: md5 %s, want %s (%s)" %
+                                  (got[0] if got else "none", want, zdtm.describe_status(status)))
+        return "md5 %s" % want
+    finally:
+        if m:
+            m.close()
+        hosts.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        zdtm._popen_pids.discard(proc.pid)
+
+
+CASES = [("python3 thread pool over a 2M-entry dict, lazy over TCP", python_pool),
+         ("sh -c 'seq | (sleep; md5sum)' with a full pipe between its tasks, lazy over TCP", shell_pipeline)]
 
 
 def main():
