@@ -1064,6 +1064,8 @@ def cmd_negative(opts):
          lambda w: neg_unsupported(criu, w, 'unsupported_sess', 'session')),
         ('dump of a pty slave without its master', lambda w: neg_unsupported(criu, w, 'unsupported_pty',
                                                                                'master is held outside')),
+        ('dump of a pipe whose write end is held outside the tree',
+         lambda w: neg_unsupported(criu, w, 'unsupported_pipe', 'held outside the dumped tree')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()
