@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Pipes, possibly shared by several tasks of the tree (see files.h).
+ * Pipes, possibly shared by several tasks of the tree, and the unix
+ * socketpairs several tasks hold (see files.h).
  *
  * Dump: every end any task holds is noted by the pipe's inode; the data
  * still buffered is copied out once, through the first read end seen, and
@@ -10,7 +11,9 @@
  * Restore: criu makes every pipe once, sized and refilled, as a block of
  * its own fds above anything the tasks use, before it forks the root. Each
  * task inherits the block, puts the ends it held at their numbers and
- * closes the block, so all holders share one pipe again.
+ * closes the block, so all holders share one pipe again. A socketpair
+ * goes the same way when more than one task holds it; one task's own pairs
+ * are left to sk-unix.c.
  */
 #define LOG_PREFIX "files: "
 
@@ -27,6 +30,7 @@
 #include "util.h"
 
 #define MAX_PIPE_DATA (16u << 20)
+#define TCP_LISTEN 10	/* a listening socket's state in sock_diag */
 
 static bool is_read_end(const FdEntry *e)
 {
@@ -89,12 +93,12 @@ out:
 	return ret;
 }
 
-static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, const FdEntry *e, pid_t pid)
+static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, FdKind kind, uint64_t ino, pid_t pid, int fd)
 {
 	struct pipe_seen *s;
 
 	for (size_t i = 0; i < dp->nr; i++)
-		if (dp->p[i].ino == e->ino)
+		if (dp->p[i].kind == kind && dp->p[i].ino == ino)
 			return &dp->p[i];
 	if (dp->nr == dp->cap) {
 		size_t cap = dp->cap ? dp->cap * 2 : 16;
@@ -106,13 +110,13 @@ static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, const FdEntry *e, 
 		dp->cap = cap;
 	}
 	s = &dp->p[dp->nr++];
-	*s = (struct pipe_seen){.ino = e->ino, .pid = pid, .fd = e->fd};
+	*s = (struct pipe_seen){.kind = kind, .ino = ino, .pid = pid, .fd = fd};
 	return s;
 }
 
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e)
 {
-	struct pipe_seen *s = pipe_seen_get(c->pipes, e, c->pid);
+	struct pipe_seen *s = pipe_seen_get(c->pipes, FD_KIND__FD_PIPE, e->ino, c->pid, e->fd);
 
 	if (!s)
 		return -1;
@@ -127,11 +131,38 @@ int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e)
 	return read_pipe_data(c, fd, e);
 }
 
+int dump_pipe_sk(struct fd_dump_ctx *c, const FdEntry *e)
+{
+	struct pipe_seen *s = pipe_seen_get(c->pipes, FD_KIND__FD_UNIX_SK, e->usk->ino, c->pid, e->fd);
+
+	if (!s)
+		return -1;
+	s->peer = e->usk->peer;
+	return 0;
+}
+
+/* Some task of the tree holds the peer of socket @s, connected back to it. */
+static bool sk_peer_seen(const struct dump_pipes *dp, const struct pipe_seen *s)
+{
+	for (size_t i = 0; i < dp->nr; i++)
+		if (dp->p[i].kind == FD_KIND__FD_UNIX_SK && dp->p[i].ino == s->peer && dp->p[i].peer == s->ino)
+			return true;
+	return false;
+}
+
 int dump_pipes_check(const struct dump_pipes *dp)
 {
 	for (size_t i = 0; i < dp->nr; i++) {
 		const struct pipe_seen *s = &dp->p[i];
 
+		if (s->kind == FD_KIND__FD_UNIX_SK) {
+			if (sk_peer_seen(dp, s))
+				continue;
+			pr_err("pid %d: fd %d is unix socket:[%llu] whose peer socket:[%llu] is outside the dumped tree "
+			       "or connected elsewhere: not supported\n",
+			       s->pid, s->fd, (unsigned long long)s->ino, (unsigned long long)s->peer);
+			return -1;
+		}
 		if (!s->rd || !s->wr) {
 			pr_err("pid %d: fd %d is one end of pipe:[%llu] whose other end is held outside the dumped "
 			       "tree: not supported\n",
@@ -150,33 +181,85 @@ void dump_pipes_free(struct dump_pipes *dp)
 
 /* ---- restore ---------------------------------------------------------- */
 
+/* A unix socket connected to a peer (not a listener, not a connection waiting in one). */
+static bool is_pair_sk(const FdEntry *e)
+{
+	return e->kind == FD_KIND__FD_UNIX_SK && !e->has_dup_of && e->usk && e->usk->peer &&
+	       e->usk->state != TCP_LISTEN && !e->usk->has_listener;
+}
+
+static uint64_t obj_ino(const FdEntry *e)
+{
+	return e->kind == FD_KIND__FD_PIPE ? e->ino : e->usk->ino;
+}
+
+/* Index of the object of @e in the table, or -1. */
+static ssize_t obj_index(const struct rst_pipes *rp, const FdEntry *e)
+{
+	uint64_t ino = obj_ino(e);
+
+	for (size_t i = 0; rp && i < rp->nr; i++) {
+		const struct rst_pipe *p = &rp->p[i];
+
+		if (p->kind == e->kind && (p->ino == ino || (p->kind == FD_KIND__FD_UNIX_SK && p->peer == ino)))
+			return i;
+	}
+	return -1;
+}
+
+/* Every pipe is made by criu; a socketpair only if more than one task holds it. */
+static bool obj_made(const struct rst_pipe *p)
+{
+	return p->kind == FD_KIND__FD_PIPE || p->tasks > 1;
+}
+
+static struct rst_pipe *obj_get(struct rst_pipes *rp, const FdEntry *e)
+{
+	ssize_t k = obj_index(rp, e);
+	struct rst_pipe *p;
+
+	if (k >= 0)
+		return &rp->p[k];
+	if (rp->nr == rp->cap) {
+		size_t cap = rp->cap ? rp->cap * 2 : 16;
+
+		p = xrealloc(rp->p, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		rp->p = p;
+		rp->cap = cap;
+	}
+	p = &rp->p[rp->nr++];
+	*p = (struct rst_pipe){.kind = e->kind, .ino = obj_ino(e)};
+	if (e->kind == FD_KIND__FD_UNIX_SK)
+		p->peer = e->usk->peer;
+	return p;
+}
+
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 {
 	int max = fd_entries_max(fds, n);
 
 	if (max >= rp->above)
 		rp->above = max + 1;
+	rp->gen++;
 	for (size_t i = 0; i < n; i++) {
 		const FdEntry *e = fds[i];
-		struct rst_pipe *p = NULL;
+		struct rst_pipe *p;
 
-		if (e->kind != FD_KIND__FD_PIPE)
+		if (e->kind != FD_KIND__FD_PIPE && !is_pair_sk(e))
 			continue;
-		for (size_t j = 0; j < rp->nr && !p; j++)
-			if (rp->p[j].ino == e->ino)
-				p = &rp->p[j];
-		if (!p) {
-			if (rp->nr == rp->cap) {
-				size_t cap = rp->cap ? rp->cap * 2 : 16;
-
-				p = xrealloc(rp->p, cap * sizeof(*p));
-				if (!p)
-					return -1;
-				rp->p = p;
-				rp->cap = cap;
-			}
-			p = &rp->p[rp->nr++];
-			*p = (struct rst_pipe){.ino = e->ino};
+		p = obj_get(rp, e);
+		if (!p)
+			return -1;
+		if (p->gen != rp->gen) {
+			p->gen = rp->gen;
+			p->tasks++;
+		}
+		if (e->kind == FD_KIND__FD_UNIX_SK) {
+			if (!p->end[obj_ino(e) != p->ino])
+				p->end[obj_ino(e) != p->ino] = e;
+			continue;
 		}
 		if (e->has_pipe_size && e->pipe_size > p->size)
 			p->size = e->pipe_size;
@@ -244,6 +327,17 @@ out:
 	return ret;
 }
 
+/* A socketpair both of whose ends are in the images, at @at and @at + 1. */
+static int make_pair(const struct rst_pipe *p, int at)
+{
+	if (!p->end[0] || !p->end[1] || p->end[0]->usk->type != p->end[1]->usk->type) {
+		pr_err("socket:[%llu]: its peer socket:[%llu] is missing from the images or of another type\n",
+		       (unsigned long long)p->ino, (unsigned long long)p->peer);
+		return -1;
+	}
+	return unix_pair_make(p->end[0], p->end[1], at);
+}
+
 /* Hold [lo, lo + len) with copies of /dev/null, so the pipes we make meanwhile land elsewhere. */
 static int reserve_block(struct rst_pipes *rp, int len)
 {
@@ -275,10 +369,15 @@ int rst_pipes_make(struct rst_pipes *rp)
 		return 0;
 	if (reserve_block(rp, 2 * rp->nr))
 		return -1;
-	for (size_t i = 0; i < rp->nr; i++)
-		if (make_pipe(&rp->p[i], rp->lo + 2 * i))
+	for (size_t i = 0; i < rp->nr; i++) {
+		const struct rst_pipe *p = &rp->p[i];
+
+		if (!obj_made(p))
+			continue;	/* one task's own socketpair: sk-unix.c makes it there */
+		if (p->kind == FD_KIND__FD_PIPE ? make_pipe(p, rp->lo + 2 * i) : make_pair(p, rp->lo + 2 * i))
 			return -1;
-	pr_info("%zu pipes made at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
+	}
+	pr_info("%zu pipes and socketpairs at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
 	return 0;
 }
 
@@ -296,27 +395,41 @@ void rst_pipes_free(struct rst_pipes *rp)
 	*rp = (struct rst_pipes){};
 }
 
-/* In the task: put every end of the pipe fds[first] it held at its number, from the block. */
+bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e)
+{
+	ssize_t k = obj_index(rp, e);
+
+	return k >= 0 && obj_made(&rp->p[k]);
+}
+
+/* The number in the block of the end @e holds of object @k. */
+static int obj_end(const struct rst_pipes *rp, size_t k, const FdEntry *e)
+{
+	bool one = e->kind == FD_KIND__FD_PIPE ? !is_read_end(e) : obj_ino(e) != rp->p[k].ino;
+
+	return rp->lo + 2 * k + one;
+}
+
+/* In the task: put every end of the object of fds[first] it held at its number, from the block. */
 int rst_pipe_place(const struct rst_pipes *rp, FdEntry **fds, size_t n, size_t first, bool *done)
 {
-	uint64_t ino = fds[first]->ino;
-	size_t k;
+	ssize_t k = obj_index(rp, fds[first]);
+	unsigned long long ino = obj_ino(fds[first]);
 
-	for (k = 0; rp && k < rp->nr && rp->p[k].ino != ino; k++)
-		;
-	if (!rp || k == rp->nr || !rp->open) {
-		pr_err("fd %u: pipe:[%llu] was not made by criu\n", fds[first]->fd, (unsigned long long)ino);
+	if (k < 0 || !obj_made(&rp->p[k]) || !rp->open) {
+		pr_err("fd %u: %s:[%llu] was not made by criu\n", fds[first]->fd,
+		       fds[first]->kind == FD_KIND__FD_PIPE ? "pipe" : "socket", ino);
 		return -1;
 	}
 	for (size_t i = first; i < n; i++) {
 		FdEntry *e = fds[i];
-		int end = rp->lo + 2 * k + !is_read_end(e);
 
-		if (e->kind != FD_KIND__FD_PIPE || e->ino != ino)
+		if (e->kind != fds[first]->kind || e->has_dup_of || obj_index(rp, e) != k)
 			continue;
-		if (dup2(end, e->fd) < 0 || fcntl(e->fd, F_SETFD, e->cloexec ? FD_CLOEXEC : 0) ||
+		if (dup2(obj_end(rp, k, e), e->fd) < 0 || fcntl(e->fd, F_SETFD, e->cloexec ? FD_CLOEXEC : 0) ||
 		    fcntl(e->fd, F_SETFL, e->flags & ~O_ACCMODE)) {
-			pr_perror("fd %u: can't set up the end of pipe:[%llu]", e->fd, (unsigned long long)ino);
+			pr_perror("fd %u: can't set up its end of %s:[%llu]", e->fd,
+				  e->kind == FD_KIND__FD_PIPE ? "pipe" : "socket", ino);
 			return -1;
 		}
 		done[i] = true;

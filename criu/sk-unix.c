@@ -9,8 +9,9 @@
  *
  * sock_diag (through libnl) gives state, peer, name, queue sizes and the
  * pending connections; the queues are read with MSG_PEEK on a pidfd_getfd
- * copy, SO_PEEK_OFF walking through them. Refused, naming the fd: other
- * families, peers outside the process, data queued on a connection not
+ * copy, SO_PEEK_OFF walking through them. A pair whose ends several tasks
+ * hold is made by criu before the fork (files-pipe.c, unix_pair_make()).
+ * Refused, naming the fd: other families, peers outside the tree, data queued on a connection not
  * accepted yet, descriptors in flight (SCM_RIGHTS), named connected sockets.
  */
 #define LOG_PREFIX "files: "
@@ -372,18 +373,19 @@ static int check_one(struct fd_dump_ctx *c, const FdEntry *e)
 		}
 		return 0;
 	}
+	/* a peer in another task: dump_pipes_check() looks for it in the whole tree */
 	p = usk_of(c, u->peer, false);
-	if (!p || p->peer != u->ino) {
-		pr_err("pid %d: fd %u: its peer socket:[%llu] is %s: not supported\n", c->pid, e->fd,
-		       (unsigned long long)u->peer, p ? "connected elsewhere" : "not in this process");
+	if (p && p->peer != u->ino) {
+		pr_err("pid %d: fd %u: its peer socket:[%llu] is connected elsewhere: not supported\n", c->pid, e->fd,
+		       (unsigned long long)u->peer);
 		return -1;
 	}
-	if (u->has_name || p->has_name) {
+	if (u->has_name || (p && p->has_name)) {
 		pr_err("pid %d: fd %u: a connected unix socket with a name (accepted, or bound and connected): not supported yet\n",
 		       c->pid, e->fd);
 		return -1;
 	}
-	return 0;
+	return dump_pipe_sk(c, e);
 }
 
 static int unix_check(struct fd_dump_ctx *c)
@@ -462,8 +464,8 @@ static int requeue(int from, const FdEntry *e)
 	return 0;
 }
 
-/* Shutdown state and SO_PEEK_OFF, once the queues are full again; then the fd goes in place. */
-static int finish_sock(int sk, const FdEntry *e)
+/* Shutdown state and SO_PEEK_OFF, once the queues are full again. */
+static int settle_sock(int sk, const FdEntry *e)
 {
 	const UnixSkEntry *u = e->usk;
 	int how = u->shut_rd && u->shut_wr ? SHUT_RDWR : u->shut_rd ? SHUT_RD : SHUT_WR;
@@ -471,15 +473,45 @@ static int finish_sock(int sk, const FdEntry *e)
 
 	if ((u->shut_rd || u->shut_wr) && shutdown(sk, how) && errno != ENOTCONN) {
 		pr_perror("fd %u: can't shut the socket down", e->fd);
-		close(sk);
 		return -1;
 	}
 	if (off >= 0 && setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off))) {
 		pr_perror("fd %u: can't set SO_PEEK_OFF %d", e->fd, off);
+		return -1;
+	}
+	return 0;
+}
+
+/* settle_sock(), then the fd goes in place (or is closed). */
+static int finish_sock(int sk, const FdEntry *e)
+{
+	if (settle_sock(sk, e)) {
 		close(sk);
 		return -1;
 	}
 	return fd_place(sk, e);
+}
+
+int unix_pair_make(const FdEntry *a, const FdEntry *b, int at)
+{
+	unsigned long long ino = a->usk->ino;
+	int sk[2], ret = -1;
+
+	if (socketpair(AF_UNIX, a->usk->type | SOCK_CLOEXEC, 0, sk)) {
+		pr_perror("socket:[%llu]: can't create a unix socketpair", ino);
+		return -1;
+	}
+	if (requeue(sk[1], a) || requeue(sk[0], b) || settle_sock(sk[0], a) || settle_sock(sk[1], b))
+		goto out;
+	if (dup3(sk[0], at, O_CLOEXEC) != at || dup3(sk[1], at + 1, O_CLOEXEC) != at + 1) {
+		pr_perror("socket:[%llu]: can't move the pair to fds %d-%d", ino, at, at + 1);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(sk[0]);
+	close(sk[1]);
+	return ret;
 }
 
 /* Index of the non-dup socket entry with inode (@peer false) or peer (@peer true) @ino, or -1. */
@@ -592,6 +624,8 @@ static int unix_restore_one(struct fd_rst_ctx *c, size_t i)
 
 	if (u->state == TCP_LISTEN)
 		return restore_listener(c, i);
+	if (rst_pipe_made(c->pipes, c->fds[i]))
+		return rst_pipe_place(c->pipes, c->fds, c->n, i, c->done);
 	if (u->has_listener || u->peer) {
 		k = usk_index(c, u->has_listener ? u->listener : u->peer, false);
 		if (k < 0) {

@@ -136,21 +136,28 @@ int stat_tty_nr(const char *text, unsigned int *tty);
 /* sk-unix.c: drop the sock_diag socket of a dump. */
 void unix_diag_close(struct fd_dump_ctx *c);
 /*
- * Pipes across the tree (files-pipe.c). Dump: each task's pipe ends are
- * noted in one table for the tree; the data is saved once, with the first
- * read end; dump_pipes_check() once every task is dumped refuses a pipe
- * with an end held outside the tree. Restore: criu reads every task's
- * table (rst_pipes_add), makes each pipe once in a block of fds above all
- * of them (rst_pipes_make) and forks; each task dups its ends out of the
- * block (rst_pipe_place) and closes it:
+ * Objects shared across the tree (files-pipe.c): pipes, and unix
+ * socketpairs whose ends several tasks hold. Dump: each task's pipe ends
+ * and connected sockets are noted in one table for the tree (kind + inode);
+ * a pipe's data is saved once, with the first read end, a socket's queue by
+ * each end; dump_pipes_check() once every task is dumped refuses a pipe
+ * with an end held outside the tree and a socket whose peer is not in it.
+ * Restore: criu reads every task's table (rst_pipes_add), makes each pipe,
+ * and each socketpair more than one task holds, once in a block of fds
+ * above all of them (rst_pipes_make) and forks; each task dups its ends out
+ * of the block (rst_pipe_place) and closes it:
  *
- *   0 ... every task's fds ... | criu's, service fds | lo: pipe 0 rd, wr | pipe 1 rd, wr | ...
+ *   0 ... every task's fds ... | criu's, service fds | lo: obj 0 end 0, 1 | obj 1 end 0, 1 | ...
+ *
+ * A pipe's end 0 is the read end; a socketpair's end 0 is socket @ino.
  */
 struct pipe_seen {
+	FdKind kind;		/* FD_PIPE or FD_UNIX_SK */
 	uint64_t ino;
+	uint64_t peer;		/* a socket: its peer's inode */
 	pid_t pid;		/* the first holder, for messages */
 	int fd;
-	bool rd, wr, data;	/* ends seen; data saved */
+	bool rd, wr, data;	/* a pipe: ends seen; data saved */
 };
 
 struct dump_pipes {
@@ -159,27 +166,38 @@ struct dump_pipes {
 };
 
 struct rst_pipe {
+	FdKind kind;
 	uint64_t ino;
-	uint32_t size;		/* 0: the default */
-	const FdEntry *data;	/* the entry with the buffered data, or NULL */
+	uint64_t peer;		/* a socketpair: the inode of end 1 */
+	uint32_t size;		/* a pipe: 0 for the default */
+	const FdEntry *data;	/* a pipe: the entry with the buffered data, or NULL */
+	const FdEntry *end[2];	/* a socketpair: an entry of each end, with its queue */
+	unsigned int tasks, gen;	/* how many tasks hold it; the last rst_pipes_add() that saw it */
 };
 
 struct rst_pipes {
-	struct rst_pipe *p;	/* pipe i: read end at lo + 2i, write end at lo + 2i + 1 */
+	struct rst_pipe *p;	/* object i: end 0 at lo + 2i, end 1 at lo + 2i + 1 */
 	size_t nr, cap;
+	unsigned int gen;	/* one per task added */
 	int above;		/* above every task's fds */
 	int lo;
 	bool open;		/* the block is open here */
 };
 
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e);
+/* Note a connected unix socket (sk-unix.c, once its own process is checked). */
+int dump_pipe_sk(struct fd_dump_ctx *c, const FdEntry *e);
 int dump_pipes_check(const struct dump_pipes *dp);
 void dump_pipes_free(struct dump_pipes *dp);
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
 int rst_pipes_make(struct rst_pipes *rp);
 void rst_pipes_close(struct rst_pipes *rp);
 void rst_pipes_free(struct rst_pipes *rp);
+/* Did criu make the object of @e (so the task takes it from the block)? */
+bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e);
 int rst_pipe_place(const struct rst_pipes *rp, FdEntry **fds, size_t n, size_t first, bool *done);
+/* sk-unix.c: the socketpair of @a and @b, queues refilled, its ends at @at and @at + 1. */
+int unix_pair_make(const FdEntry *a, const FdEntry *b, int at);
 
 /* The entry for target fd @fd, or NULL. */
 FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd);
