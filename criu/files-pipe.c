@@ -210,16 +210,13 @@ static ssize_t obj_index(const struct rst_pipes *rp, const FdEntry *e)
 /* Every pipe is made by criu; a socketpair only if more than one task holds it. */
 static bool obj_made(const struct rst_pipe *p)
 {
-	return p->kind == FD_KIND__FD_PIPE || p->tasks > 1;
+	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->tasks > 1;
 }
 
-static struct rst_pipe *obj_get(struct rst_pipes *rp, const FdEntry *e)
+struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
 {
-	ssize_t k = obj_index(rp, e);
 	struct rst_pipe *p;
 
-	if (k >= 0)
-		return &rp->p[k];
 	if (rp->nr == rp->cap) {
 		size_t cap = rp->cap ? rp->cap * 2 : 16;
 
@@ -230,8 +227,19 @@ static struct rst_pipe *obj_get(struct rst_pipes *rp, const FdEntry *e)
 		rp->cap = cap;
 	}
 	p = &rp->p[rp->nr++];
-	*p = (struct rst_pipe){.kind = e->kind, .ino = obj_ino(e)};
-	if (e->kind == FD_KIND__FD_UNIX_SK)
+	*p = (struct rst_pipe){.kind = kind, .ino = ino};
+	return p;
+}
+
+static struct rst_pipe *obj_get(struct rst_pipes *rp, const FdEntry *e)
+{
+	ssize_t k = obj_index(rp, e);
+	struct rst_pipe *p;
+
+	if (k >= 0)
+		return &rp->p[k];
+	p = rst_obj_new(rp, e->kind, obj_ino(e));
+	if (p && e->kind == FD_KIND__FD_UNIX_SK)
 		p->peer = e->usk->peer;
 	return p;
 }
@@ -363,6 +371,13 @@ out:
 	return ret;
 }
 
+static int make_obj(const struct rst_pipe *p, int at)
+{
+	if (p->kind == RST_OBJ_SHMEM)
+		return rst_shmem_make(p, at);
+	return p->kind == FD_KIND__FD_PIPE ? make_pipe(p, at) : make_pair(p, at);
+}
+
 int rst_pipes_make(struct rst_pipes *rp)
 {
 	if (!rp->nr)
@@ -374,10 +389,10 @@ int rst_pipes_make(struct rst_pipes *rp)
 
 		if (!obj_made(p))
 			continue;	/* one task's own socketpair: sk-unix.c makes it there */
-		if (p->kind == FD_KIND__FD_PIPE ? make_pipe(p, rp->lo + 2 * i) : make_pair(p, rp->lo + 2 * i))
+		if (make_obj(p, rp->lo + 2 * i))
 			return -1;
 	}
-	pr_info("%zu pipes and socketpairs at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
+	pr_info("%zu pipes, socketpairs and shmem objects at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
 	return 0;
 }
 
@@ -385,6 +400,18 @@ void rst_pipes_close(struct rst_pipes *rp)
 {
 	if (rp->open)
 		close_range(rp->lo, rp->lo + 2 * rp->nr - 1, 0);
+	rp->open = false;
+}
+
+void rst_pipes_close_files(struct rst_pipes *rp)
+{
+	if (!rp->open)
+		return;
+	for (size_t i = 0; i < rp->nr; i++) {
+		if (rp->p[i].kind != RST_OBJ_SHMEM)
+			close(rp->lo + 2 * i);
+		close(rp->lo + 2 * i + 1);
+	}
 	rp->open = false;
 }
 

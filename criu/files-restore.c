@@ -281,7 +281,7 @@ int restore_fds(FdEntry **fds, size_t n, const struct opts *o, struct rst_pipes 
 			goto out;
 	ret = 0;
 out:
-	rst_pipes_close(pipes);
+	rst_pipes_close_files(pipes);
 	free(c.done);
 	return ret;
 }

@@ -318,7 +318,10 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 				      .pgoff = v->pgoff,
 				      .prot = v->prot,
 				      .kind = v->kind,
-				      .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY};
+				      .open_flags = v->has_open_flags ? v->open_flags : O_RDONLY,
+				      .fd = -1};
+		if (v->kind == VMA_KIND__VMA_ANON_SHARED && v->has_ino)
+			r->flags |= RST_VMA_SHMEM; /* its fd: once criu made the objects, rst_area_shmem() */
 		if (v->has_growsdown && v->growsdown)
 			r->flags |= RST_VMA_GROWSDOWN;
 		if (a->nr_vmas > 1 && r->kind == RST_VMA_ANON && r[-1].kind == RST_VMA_ANON && r[-1].end == r->start &&
@@ -345,8 +348,8 @@ static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t of
 	for (k = *first_vma; k < a->nr_vmas && v[k].start < end; k++) {
 		uint64_t ss = max_t(uint64_t, s, v[k].start), ee = min_t(uint64_t, end, v[k].end);
 
-		if (v[k].kind == RST_VMA_FILE_SHARED) {
-			pr_debug("pages %#llx-%#llx are in a shared file mapping: the file has them\n",
+		if (v[k].kind == RST_VMA_FILE_SHARED || (v[k].flags & RST_VMA_SHMEM)) {
+			pr_debug("pages %#llx-%#llx are in a shared mapping: the file or criu's object has them\n",
 				 (unsigned long long)ss, (unsigned long long)ee);
 			continue;
 		}
@@ -601,6 +604,24 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	fill_signals(c, a);
 	fill_task(c, a);
 	return 0;
+}
+
+void rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp)
+{
+	struct rst_vma *out;
+	const MmEntry *mm = c->img.mm;
+	uint32_t k = 0;
+
+	if (!c->args)
+		return; /* a zombie */
+	out = (void *)((char *)c->args + c->args->vmas_off);
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		if (vma_is_special(mm->vmas[i]))
+			continue;
+		if (out[k].flags & RST_VMA_SHMEM)
+			out[k].fd = rst_shmem_fd(rp, mm->vmas[i]->ino);
+		k++;
+	}
 }
 
 /* ---- the area -------------------------------------------------------- */

@@ -109,10 +109,16 @@ int rst_tree_prepare(struct rst_tree *t)
 	if (rst_read_inventory(t) || init_tasks(t))
 		return -1;
 	for (size_t i = 0; i < t->nr; i++)
-		if (prepare_task(&t->tasks[i]) || rst_pipes_add(&t->pipes, t->tasks[i].img.fds, t->tasks[i].img.nr_fds))
+		if (prepare_task(&t->tasks[i]) || rst_pipes_add(&t->pipes, t->tasks[i].img.fds, t->tasks[i].img.nr_fds) ||
+		    rst_shmem_add(&t->pipes, t->tasks[i].img.mm))
 			return -1;
 	if (rst_pipes_make(&t->pipes))
 		return -1;
+	for (size_t i = 0; i < t->nr; i++) {
+		if (rst_shmem_fill(&t->tasks[i]))
+			return -1;
+		rst_area_shmem(&t->tasks[i], &t->pipes);
+	}
 	if (pipe2(t->ready, O_CLOEXEC)) {
 		pr_perror("can't create a pipe");
 		return -1;

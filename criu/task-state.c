@@ -361,6 +361,10 @@ static VmaEntry *make_vma_entry(pid_t pid, const struct vma *v)
 		e->ino = v->ino;
 		e->open_flags = vma_open_flags(pid, v);
 	}
+	if (v->type == VT_ANON_SHARED) { /* the shmem object: tasks mapping the same one share it again */
+		e->has_ino = true;
+		e->ino = v->ino;
+	}
 	if (v->name && !strncmp(v->name, "[stack", 6)) {
 		e->has_growsdown = true;
 		e->growsdown = true;

@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define RST_MAGIC	0x52535452u /* "RSTR" */
-#define RST_VERSION	4
+#define RST_VERSION	5
 #define RST_NSIG	64
 #define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
 #define RST_MAX_RLIMITS 16
@@ -60,6 +60,7 @@ enum rst_vma_kind {
 #define RST_VMA_FILL	  0x2u /* has pages to read in: map writable first */
 #define RST_VMA_NOMERGE	  0x4u /* was apart from the same-looking mapping below it */
 #define RST_VMA_LAZY	  0x8u /* private anonymous with lazy pages: register with the uffd */
+#define RST_VMA_SHMEM	  0x10u /* shared anonymous: map @fd, the object criu made and filled */
 
 struct rst_vma {
 	uint64_t start, end;
@@ -69,6 +70,8 @@ struct rst_vma {
 	uint32_t flags;	     /* RST_VMA_* */
 	uint32_t open_flags; /* O_RDONLY / O_RDWR for file mappings */
 	uint64_t path_off;   /* NUL-terminated path, offset from args; 0: none */
+	int32_t fd;	     /* RST_VMA_SHMEM: inherited from criu, closed once mapped; else -1 */
+	uint32_t pad;
 };
 
 /* A run of pages to read from the pages image into place. */
@@ -261,7 +264,7 @@ struct restorer_args {
 	uint32_t pad1;
 };
 
-_Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
+_Static_assert(sizeof(struct rst_vma) == 56, "rst_vma layout");
 _Static_assert(sizeof(struct rst_pages) == 24, "rst_pages layout");
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
 _Static_assert(sizeof(struct rst_siginfo) == 136, "rst_siginfo layout");

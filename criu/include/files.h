@@ -150,7 +150,12 @@ void unix_diag_close(struct fd_dump_ctx *c);
  *   0 ... every task's fds ... | criu's, service fds | lo: obj 0 end 0, 1 | obj 1 end 0, 1 | ...
  *
  * A pipe's end 0 is the read end; a socketpair's end 0 is socket @ino.
+ * Shared anonymous memory (criu/shmem.c) is an object too, RST_OBJ_SHMEM:
+ * end 0 an fd of the shmem file, which each task's restorer maps; the
+ * block stays open in the task until then (rst_pipes_close_files).
  */
+#define RST_OBJ_SHMEM ((FdKind)0x100) /* not an fd kind: no FdEntry has it */
+
 struct pipe_seen {
 	FdKind kind;		/* FD_PIPE or FD_UNIX_SK */
 	uint64_t ino;
@@ -172,6 +177,7 @@ struct rst_pipe {
 	uint32_t size;		/* a pipe: 0 for the default */
 	const FdEntry *data;	/* a pipe: the entry with the buffered data, or NULL */
 	const FdEntry *end[2];	/* a socketpair: an entry of each end, with its queue */
+	uint64_t len;		/* a shmem object: its size, the end of its furthest mapping */
 	unsigned int tasks, gen;	/* how many tasks hold it; the last rst_pipes_add() that saw it */
 };
 
@@ -192,6 +198,13 @@ void dump_pipes_free(struct dump_pipes *dp);
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
 int rst_pipes_make(struct rst_pipes *rp);
 void rst_pipes_close(struct rst_pipes *rp);
+/* In the task, its fds in place: close the block but the shmem objects, the restorer's to close. */
+void rst_pipes_close_files(struct rst_pipes *rp);
+/* A new entry of the table (zeroed but @kind and @ino), or NULL (logged). */
+struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino);
+/* criu/shmem.c: make shmem object @p, its fd at @at; its fd in the block, or -1 if not made. */
+int rst_shmem_make(const struct rst_pipe *p, int at);
+int rst_shmem_fd(const struct rst_pipes *rp, uint64_t ino);
 void rst_pipes_free(struct rst_pipes *rp);
 /* Did criu make the object of @e (so the task takes it from the block)? */
 bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e);

@@ -128,6 +128,11 @@ int rst_prepare_fds(struct rst_ctx *c);
 void rst_close_fds(struct rst_ctx *c);
 int rst_prepare_area(struct rst_ctx *c);
 void rst_drop_area(struct rst_ctx *c);
+/* Once criu made the shmem objects (criu/shmem.c): the fd each shared anonymous mapping maps. */
+void rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp);
+/* criu/shmem.c: note the shmem objects @mm maps; read a task's pages of them into them. */
+int rst_shmem_add(struct rst_pipes *rp, const MmEntry *mm);
+int rst_shmem_fill(const struct rst_ctx *c);
 
 /* restore-child.c: runs in the new task, never returns */
 void __attribute__((noreturn)) rst_child(struct rst_ctx *c);

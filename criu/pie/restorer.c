@@ -272,7 +272,11 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 			flags |= MAP_GROWSDOWN;
 		break;
 	case RST_VMA_ANON_SHARED:
-		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		flags |= MAP_SHARED;
+		if (v->flags & RST_VMA_SHMEM)
+			fd = v->fd; /* criu's object, which the other tasks mapping it share */
+		else
+			flags |= MAP_ANONYMOUS;
 		break;
 	case RST_VMA_FILE_PRIVATE:
 	case RST_VMA_FILE_SHARED:
@@ -290,7 +294,7 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 		ret = map_anon_apart(a, v, prot, flags);
 	else
 		ret = sys_mmap(v->start, len, prot, flags, fd, fd < 0 ? 0 : v->pgoff);
-	if (fd >= 0)
+	if (fd >= 0 && !(v->flags & RST_VMA_SHMEM))
 		sys_close(fd);
 	if (ret != (long)v->start)
 		rst_fail(a, "can't map the target's mapping at", v->start, ret);
@@ -303,6 +307,10 @@ static void map_vmas(const struct restorer_args *a)
 
 	for (i = 0; i < a->nr_vmas; i++)
 		map_one_vma(a, &v[i]);
+	/* several mappings may share one object's fd: close them all once mapped */
+	for (i = 0; i < a->nr_vmas; i++)
+		if (v[i].flags & RST_VMA_SHMEM)
+			sys_close(v[i].fd);
 	rst_debug(a, "mapped the target's mappings", 0, a->nr_vmas);
 }
 
