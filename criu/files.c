@@ -325,26 +325,13 @@ out:
 
 int dump_fs(pid_t pid, int dfd)
 {
-	char path[64], cwd[PATH_MAX], root[PATH_MAX];
+	char cwd[PATH_MAX], root[PATH_MAX];
 	FsEntry fe = FS_ENTRY__INIT;
 	struct cr_img *img;
-	ssize_t n;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
-	n = readlink(path, cwd, sizeof(cwd) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read cwd", pid);
+	if (proc_readlink(pid, "cwd", cwd, sizeof(cwd)) || proc_readlink(pid, "root", root, sizeof(root)))
 		return -1;
-	}
-	cwd[n] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	n = readlink(path, root, sizeof(root) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read root", pid);
-		return -1;
-	}
-	root[n] = 0;
 	if (strstr(cwd, " (deleted)")) {
 		pr_err("pid %d: cwd %s was deleted: not supported\n", pid, cwd);
 		return -1;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "proc-parse.h"
@@ -338,6 +339,21 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	ret = parse_stat(t, st);
 	free(t);
 	return ret;
+}
+
+int proc_readlink(pid_t pid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	n = readlink(path, buf, len - 1);
+	if (n < 0) {
+		pr_perror("pid %d: can't read %s", pid, path);
+		return -1;
+	}
+	buf[n] = 0;
+	return 0;
 }
 
 int proc_read_limits(pid_t pid, struct rlimit *lim, int nr)

@@ -34,6 +34,7 @@
 
 #include "files.h"
 #include "log.h"
+#include "proc-parse.h"
 #include "util.h"
 
 #define MAX_QUEUE (16u << 20)
@@ -214,17 +215,11 @@ static bool unix_match(const struct fd_dump_one *d)
 /* A file name bound relative to the task's cwd: keep that directory, checked by the inode. */
 static int relative_name(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, UnixSkEntry *u)
 {
-	char cwd[PATH_MAX], path[64], full[2 * PATH_MAX];
+	char cwd[PATH_MAX], full[2 * PATH_MAX];
 	struct stat st;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/cwd", c->pid);
-	n = readlink(path, cwd, sizeof(cwd) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read its cwd", c->pid);
+	if (proc_readlink(c->pid, "cwd", cwd, sizeof(cwd)))
 		return -1;
-	}
-	cwd[n] = 0;
 	snprintf(full, sizeof(full), "%s/%.*s", cwd, (int)dg->namelen, dg->name);
 	if (lstat(full, &st) || st.st_ino != dg->vfs_ino) {
 		pr_err("pid %d: fd %d: unix socket bound to the relative name %.*s, not in its cwd any more: not supported\n",

@@ -394,8 +394,7 @@ static int collect_auxv(pid_t pid, MmEntry *mm)
 
 int collect_mm(pid_t pid, const struct proc_stat *st, const struct vma_list *vmas, MmEntry *mm)
 {
-	char path[64], exe[PATH_MAX];
-	ssize_t n;
+	char exe[PATH_MAX];
 
 	mm->start_code = st->start_code;
 	mm->end_code = st->end_code;
@@ -412,13 +411,8 @@ int collect_mm(pid_t pid, const struct proc_stat *st, const struct vma_list *vma
 	for (size_t i = 0; i < vmas->nr; i++)
 		if (vmas->v[i].name && !strcmp(vmas->v[i].name, "[heap]"))
 			mm->brk = vmas->v[i].end;
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0) {
-		pr_perror("pid %d: can't read its executable link", pid);
+	if (proc_readlink(pid, "exe", exe, sizeof(exe)))
 		return -1;
-	}
-	exe[n] = 0;
 	mm->exe_path = xstrdup(exe);
 	if (!mm->exe_path || collect_auxv(pid, mm))
 		return -1;

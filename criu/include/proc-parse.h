@@ -58,5 +58,7 @@ int proc_read_status(pid_t pid, struct proc_status *st);
 int proc_read_stat(pid_t pid, struct proc_stat *st);
 int proc_read_fdinfo(pid_t pid, int fd, struct fdinfo *fi);
 int proc_read_limits(pid_t pid, struct rlimit *lim, int nr);
+/* readlink("/proc/PID/@what") into @buf, NUL-terminated; 0 / -1 (logged). */
+int proc_readlink(pid_t pid, const char *what, char *buf, size_t len);
 
 #endif
