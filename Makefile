@@ -99,7 +99,7 @@ asan-test: asan zdtm-build
 # fuzz-smoke`: a few seconds each, part of `make test`. Any crash fails.
 FUZZ_CC		?= clang
 FUZZ_DIR	:= build/fuzz
-FUZZ_CFLAGS	:= $(filter-out -O2 -g,$(CFLAGS)) -O1 -g $(SAN_FLAGS)
+FUZZ_CFLAGS	:= $(filter-out -O2 -g,$(CFLAGS)) -O1 -g $(SAN_FLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out criu/crtools.c,$(CRIU_SRCS)) $(PROTO_C))
 FUZZ_BINS	:= $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard test/fuzz/fuzz-*.c))
 FUZZ_TIME	?= 20

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "image.h"
 #include "log.h"
 #include "util.h"
@@ -141,18 +142,34 @@ void img_close(struct cr_img *img)
 	free(img);
 }
 
+uint32_t img_entry_crc(const unsigned char *size_le, const void *msg, size_t len)
+{
+	return crc32c_update(crc32c_update(0, size_le, 4), msg, len);
+}
+
+/* The entry's checksum matches its bytes; fuzzing builds skip it so mutations reach the decoder. */
+static int entry_crc_ok(const unsigned char *hdr, const unsigned char *msg, uint32_t len)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	return 1;
+#else
+	return img_entry_crc(hdr, msg, len) == get_le32(hdr + 4);
+#endif
+}
+
 int pb_write_one(struct cr_img *img, const void *msg)
 {
 	size_t len = protobuf_c_message_get_packed_size(msg);
 	unsigned char *buf;
 	int ret = -1;
 
-	buf = xmalloc(len + 4);
+	buf = xmalloc(len + IMG_ENTRY_HDR);
 	if (!buf)
 		return -1;
 	put_le32(buf, (uint32_t)len);
-	protobuf_c_message_pack(msg, buf + 4);
-	if (write_all(img->fd, buf, len + 4))
+	protobuf_c_message_pack(msg, buf + IMG_ENTRY_HDR);
+	put_le32(buf + 4, img_entry_crc(buf, buf + IMG_ENTRY_HDR, len));
+	if (write_all(img->fd, buf, len + IMG_ENTRY_HDR))
 		pr_perror("%s: can't write entry", img->name);
 	else
 		ret = 0;
@@ -162,16 +179,16 @@ int pb_write_one(struct cr_img *img, const void *msg)
 
 int pb_read_one(struct cr_img *img, void **msg, const ProtobufCMessageDescriptor *d)
 {
-	unsigned char sz[4], *buf;
+	unsigned char sz[IMG_ENTRY_HDR], *buf;
 	ssize_t n;
 	uint32_t len;
 
 	*msg = NULL;
-	n = read_all(img->fd, sz, 4);
+	n = read_all(img->fd, sz, sizeof(sz));
 	if (n == 0)
 		return 0;
-	if (n != 4) {
-		pr_err("%s: truncated at offset %lld: entry size cut short\n", img->name, (long long)img->off);
+	if (n != sizeof(sz)) {
+		pr_err("%s: truncated at offset %lld: entry header cut short\n", img->name, (long long)img->off);
 		return -1;
 	}
 	len = get_le32(sz);
@@ -190,6 +207,12 @@ int pb_read_one(struct cr_img *img, void **msg, const ProtobufCMessageDescriptor
 		free(buf);
 		return -1;
 	}
+	if (!entry_crc_ok(sz, buf, len)) {
+		pr_err("%s: corrupt at offset %lld: checksum mismatch in a %u-byte %s entry\n", img->name,
+		       (long long)img->off, len, d->short_name);
+		free(buf);
+		return -1;
+	}
 	*msg = protobuf_c_message_unpack(d, NULL, len, buf);
 	free(buf);
 	if (!*msg) {
@@ -197,7 +220,7 @@ int pb_read_one(struct cr_img *img, void **msg, const ProtobufCMessageDescriptor
 		       d->short_name);
 		return -1;
 	}
-	img->off += 4 + len;
+	img->off += IMG_ENTRY_HDR + len;
 	return 1;
 }
 

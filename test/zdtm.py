@@ -966,6 +966,19 @@ def flip_middle(path):
         f.write(data)
 
 
+def flip_last_bit(path):
+    """One bit of the last byte: inside the last entry's payload, where protobuf alone may not notice."""
+    with open(path, 'r+b') as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size <= 24:
+            raise TestFailed('%s is too small to corrupt (%d bytes)' % (path, size))
+        f.seek(size - 1)
+        b = f.read(1)[0]
+        f.seek(size - 1)
+        f.write(bytes([b ^ 0x01]))
+
+
 def header_field(off, value_fn):
     """Rewrite one u32 of the 16-byte image header (magic, version, arch, 0)."""
     def mutate(path):
@@ -985,6 +998,10 @@ IMAGE_CASES = [
     # for some other reason from passing.
     ('truncated core image', 'core-%d.img', truncate_half, ['core-%d.img']),
     ('corrupted mm image', 'mm-%d.img', flip_middle, ['mm-%d.img']),
+    ('one bit flipped in the core image', 'core-%d.img', flip_last_bit, ['core-%d.img']),
+    ('one bit flipped in the files image', 'files-%d.img', flip_last_bit, ['files-%d.img']),
+    ('one bit flipped in the pagemap image', 'pagemap-%d.img', flip_last_bit, ['pagemap-%d.img']),
+    ('one bit flipped in the inventory', 'inventory.img', flip_last_bit, ['inventory.img']),
     ('bad image format version', 'inventory.img', header_field(4, lambda v: v + 1000), ['inventory.img', 'version']),
     ('bad image architecture', 'inventory.img', header_field(8, lambda v: 99), ['inventory.img', 'arch']),
 ]

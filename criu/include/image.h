@@ -5,8 +5,11 @@
  *   +-----------------------------------------------+
  *   | magic u32 | version u32 | arch u32 | 0 u32    |  16-byte header, little endian
  *   +-----------------------------------------------+
- *   | size u32 | protobuf message (size bytes)      |  entry, repeated to EOF
+ *   | size u32 | crc u32 | protobuf message (size) |  entry, repeated to EOF
  *   +-----------------------------------------------+
+ *
+ * crc is CRC-32C over the size field's 4 bytes and the message: a flipped bit anywhere in an entry
+ * is reported as corruption of that file, never decoded into a wrong path or address.
  *
  * pages-N.img holds raw page data only; pagemap-N.img says whose and where.
  */
@@ -18,9 +21,10 @@
 #include <sys/types.h>
 #include <protobuf-c/protobuf-c.h>
 
-#define IMG_FORMAT_VERSION 1
+#define IMG_FORMAT_VERSION 2
 #define IMG_ARCH_X86_64	   1
 #define IMG_HDR_SIZE	   16
+#define IMG_ENTRY_HDR	   8
 #define IMG_MAX_ENTRY	   (64u << 20)
 
 enum img_type {
@@ -53,6 +57,8 @@ int pb_read_one(struct cr_img *img, void **msg, const ProtobufCMessageDescriptor
 /* Like pb_read_one but end of file is an error too. */
 int pb_read_one_req(struct cr_img *img, void **msg, const ProtobufCMessageDescriptor *d);
 void pb_free(void *msg);
+/* Checksum of one entry: @size_le is its 4-byte little-endian size field. */
+uint32_t img_entry_crc(const unsigned char *size_le, const void *msg, size_t len);
 
 /* Encode/check the 16-byte header (pure, unit-tested). */
 void img_hdr_encode(unsigned char *buf, enum img_type type);

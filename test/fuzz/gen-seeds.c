@@ -93,8 +93,11 @@ static void img_entry(struct buf *b, const ProtobufCMessage *m)
 	size_t len = protobuf_c_message_get_packed_size(m);
 	uint8_t *p = malloc(len + 1);
 
+	uint8_t size_le[4] = { len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff };
+
 	protobuf_c_message_pack(m, p);
 	put32(b, len);
+	put32(b, img_entry_crc(size_le, p, len));
 	put(b, p, len);
 	free(p);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "files.pb-c.h"
 #include "image.h"
 #include "unit.h"
@@ -18,7 +19,7 @@ static int test_header(void)
 	UT_CHECK(img_hdr_check(h, sizeof(h), IMG_MM, "mm") == 0);
 	UT_CHECK(img_hdr_check(h, sizeof(h), IMG_CORE, "core") == -1);	/* wrong magic */
 	UT_CHECK(img_hdr_check(h, 10, IMG_MM, "mm") == -1);		/* truncated */
-	h[4] = 2;								/* version */
+	h[4] = IMG_FORMAT_VERSION + 1;						/* version */
 	UT_CHECK(img_hdr_check(h, sizeof(h), IMG_MM, "mm") == -1);
 	img_hdr_encode(h, IMG_MM);
 	h[8] = 7;								/* architecture */
@@ -69,7 +70,7 @@ static int test_entries(void)
 
 	UT_CHECK(roundtrip(0, &n) == 0 && n == 2);
 	/* header + one whole entry + part of the second: error after one entry */
-	UT_CHECK(roundtrip(IMG_HDR_SIZE + 4 + 16 + 6, &n) == -1 && n == 1);
+	UT_CHECK(roundtrip(IMG_HDR_SIZE + IMG_ENTRY_HDR + 16 + 6, &n) == -1 && n == 1);
 	/* cut inside the header: refused at open */
 	UT_CHECK(roundtrip(8, &n) == -2);
 	return 0;
@@ -101,9 +102,50 @@ static int test_corrupt_entry(void)
 	return 0;
 }
 
+/* One flipped bit inside a string field still decodes as protobuf: the checksum must catch it. */
+static int test_bit_flip(void)
+{
+	char dir[64], path[96];
+	int dfd = ut_tmpdir(dir, sizeof(dir)), fd, r;
+	FsEntry a = FS_ENTRY__INIT;
+	struct cr_img *img;
+	unsigned char c;
+	void *m;
+
+	UT_CHECK(dfd >= 0);
+	a.cwd = "/some/where";
+	a.root = "/";
+	img = img_open(dfd, IMG_FS, O_WRONLY, 3);
+	UT_CHECK(img && pb_write_one(img, &a) == 0);
+	img_close(img);
+	snprintf(path, sizeof(path), "%s/fs-3.img", dir);
+	fd = open(path, O_RDWR);
+	UT_CHECK(fd >= 0 && pread(fd, &c, 1, IMG_HDR_SIZE + IMG_ENTRY_HDR + 4) == 1);
+	c ^= 0x01;
+	UT_CHECK(pwrite(fd, &c, 1, IMG_HDR_SIZE + IMG_ENTRY_HDR + 4) == 1);
+	close(fd);
+	img = img_open(dfd, IMG_FS, O_RDONLY, 3);
+	UT_CHECK(img);
+	r = pb_read_one(img, &m, &fs_entry__descriptor);
+	img_close(img);
+	ut_rmdir(dir, dfd);
+	UT_CHECK(r == -1);
+	return 0;
+}
+
+static int test_crc32c(void)
+{
+	UT_CHECK(crc32c_update(0, "123456789", 9) == 0xe3069283u);
+	UT_CHECK(crc32c_update(crc32c_update(0, "1234", 4), "56789", 5) == 0xe3069283u);
+	UT_CHECK(crc32c_update(0, "", 0) == 0);
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{ "header magic, version, arch", test_header },
 	{ "entries round trip and truncation", test_entries },
 	{ "undecodable entry", test_corrupt_entry },
+	{ "flipped bit caught by the checksum", test_bit_flip },
+	{ "crc32c check values", test_crc32c },
 };
 UNIT_SUITE(image, cases);
