@@ -43,10 +43,34 @@ EXIT_TIMEOUT = 60       # test program exits after SIGTERM
 SOCK_TIMEOUT = 30       # lazy-pages daemon creates its socket
 LOG_TAIL = 30           # lines of each log shown on failure
 
-# Remote-lazy "network": only ever on the veth pair this runner creates.
-SRC_ADDR = '10.77.0.1'
-DST_ADDR = '10.77.0.2'
+# Remote-lazy "network": only ever on the veth pair this runner creates, in a
+# 10.77.N.0/24 that no interface of this host uses yet, so that runs in several
+# checkouts at once do not route each other's traffic.
 NET_PREFIX = 24
+
+
+def _free_subnet():
+    try:
+        out = subprocess.run(['ip', '-o', '-4', 'addr', 'show'], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        out = ''
+    used = set()
+    for word in out.split():
+        parts = word.split('/')[0].split('.')
+        if len(parts) == 4 and parts[0] == '10' and parts[1] == '77':
+            used.add(parts[2])
+    start = os.getpid() % 250
+    for i in range(250):
+        n = (start + i) % 250 + 1
+        if str(n) not in used:
+            return n
+    return start + 1
+
+
+_SUBNET = _free_subnet()
+SRC_ADDR = '10.77.%d.1' % _SUBNET
+DST_ADDR = '10.77.%d.2' % _SUBNET
 
 PR_SET_CHILD_SUBREAPER = 36
 
