@@ -6,7 +6,8 @@
  *
  * Every target must be a descriptor of this task still open under the number
  * it was registered with (kcmp KCMP_EPOLL_TFD says so). At restore epoll
- * comes after every other fd and re-adds each target with its events and data.
+ * comes after every other fd and re-adds each target with its events and data;
+ * an epoll watched by another one is restored first, when it is needed.
  */
 #define LOG_PREFIX "files: "
 
@@ -75,7 +76,11 @@ static int epoll_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntr
 	return 0;
 }
 
-/* Each target: an fd of ours, the very file that was registered, not another epoll. */
+/*
+ * Each target: an fd of ours, the very file that was registered. An epoll
+ * may watch another epoll (restored first, see epoll_restore), but not
+ * through a dup of it: the dup only exists once all epolls are in place.
+ */
 static int check_one(struct fd_dump_ctx *c, const FdEntry *e, const EpollTarget *t)
 {
 	struct kcmp_epoll_slot slot = { .efd = e->fd, .tfd = t->tfd, .toff = 0 };
@@ -86,8 +91,8 @@ static int check_one(struct fd_dump_ctx *c, const FdEntry *e, const EpollTarget 
 		       c->pid, e->fd, t->tfd);
 		return -1;
 	}
-	if (te->kind == FD_KIND__FD_EPOLL) {
-		pr_err("pid %d: fd %d: epoll watches the epoll fd %u: nested epoll is not supported\n", c->pid, e->fd,
+	if (te->kind == FD_KIND__FD_EPOLL && te->has_dup_of) {
+		pr_err("pid %d: fd %d: epoll watches fd %u, a dup of another epoll: not supported\n", c->pid, e->fd,
 		       t->tfd);
 		return -1;
 	}
@@ -113,7 +118,29 @@ static bool epoll_valid(const FdEntry *e)
 	return e->epoll;
 }
 
-static int epoll_restore(struct fd_rst_ctx *c, size_t i)
+/* The kernel refuses epoll chains deeper than this (and loops): so do we, before recursing. */
+#define EPOLL_MAX_NEST 5
+
+static int epoll_restore_nested(struct fd_rst_ctx *c, size_t i, int depth);
+
+/* An epoll watched by c->fds[i] goes in place before it is added. */
+static int epoll_target_ready(struct fd_rst_ctx *c, size_t i, unsigned int tfd, int depth)
+{
+	for (size_t j = 0; j < c->n; j++) {
+		if (c->fds[j]->fd != tfd || c->fds[j]->kind != FD_KIND__FD_EPOLL || c->done[j])
+			continue;
+		if (depth >= EPOLL_MAX_NEST) {
+			pr_err("fd %u: epolls nested deeper than %d: corrupt image\n", c->fds[i]->fd, EPOLL_MAX_NEST);
+			return -1;
+		}
+		if (epoll_restore_nested(c, j, depth + 1))
+			return -1;
+		c->done[j] = true;
+	}
+	return 0;
+}
+
+static int epoll_restore_nested(struct fd_rst_ctx *c, size_t i, int depth)
 {
 	const FdEntry *e = c->fds[i];
 	int fd = epoll_create1(EPOLL_CLOEXEC);
@@ -122,17 +149,34 @@ static int epoll_restore(struct fd_rst_ctx *c, size_t i)
 		pr_perror("fd %u: can't create an epoll instance", e->fd);
 		return -1;
 	}
+	/* out of the way of the numbers the epolls it watches are placed at */
+	fd = fd_park(c, fd);
+	if (fd < 0)
+		return -1;
 	for (size_t k = 0; k < e->epoll->n_targets; k++) {
 		const EpollTarget *t = e->epoll->targets[k];
 		struct epoll_event ev = { .events = t->events, .data.u64 = t->data };
 
+		if (t->tfd == e->fd) {
+			pr_err("fd %u: epoll watches itself: corrupt image\n", e->fd);
+			goto err;
+		}
+		if (epoll_target_ready(c, i, t->tfd, depth))
+			goto err;
 		if (epoll_ctl(fd, EPOLL_CTL_ADD, t->tfd, &ev)) {
 			pr_perror("fd %u: can't add fd %u to the epoll (events %#x)", e->fd, t->tfd, t->events);
-			close(fd);
-			return -1;
+			goto err;
 		}
 	}
 	return fd_place(fd, e);
+err:
+	close(fd);
+	return -1;
+}
+
+static int epoll_restore(struct fd_rst_ctx *c, size_t i)
+{
+	return epoll_restore_nested(c, i, 0);
 }
 
 const struct fd_ops epoll_ops = {
