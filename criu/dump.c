@@ -45,7 +45,9 @@
 
 struct dump_ctx {
 	const struct opts *o;
-	pid_t pid;
+	pid_t pid;			/* as criu sees it: /proc, ptrace */
+	pid_t vpid;			/* in the images: as the tree sees it */
+	const struct pstree *tree;
 	int dfd;
 	struct seized_threads *threads;	/* every thread, frozen (the tree's item) */
 	struct vma_list vmas;
@@ -125,10 +127,10 @@ static int collect_task(struct dump_ctx *c)
 	mm_entry__init(&c->mm);
 	c->core.tc = &c->tc;
 	c->core.thread = &c->th;
-	c->tc.pid = c->pid;
-	c->tc.ppid = c->stat.ppid;
-	c->tc.pgid = c->stat.pgid;
-	c->tc.sid = c->stat.sid;
+	c->tc.pid = c->vpid;
+	c->tc.ppid = pstree_vpid(c->tree, c->stat.ppid);
+	c->tc.pgid = pstree_vpid(c->tree, c->stat.pgid);
+	c->tc.sid = pstree_vpid(c->tree, c->stat.sid);
 	c->tc.comm = c->stat.comm;
 	c->th.comm = c->stat.comm;
 	c->tc.has_uid = c->tc.has_gid = true;
@@ -148,13 +150,13 @@ static struct page_xfer *open_xfer(struct dump_ctx *c)
 	int sk;
 
 	if (!c->o->use_page_server)
-		return open_page_xfer_local(c->dfd, c->pid, c->pid);
+		return open_page_xfer_local(c->dfd, c->vpid, c->vpid);
 	ps.address = c->o->ps_address ? c->o->ps_address : c->o->address;
 	ps.port = c->o->ps_port ? c->o->ps_port : c->o->port;
-	sk = page_server_connect(&ps, c->pid);
+	sk = page_server_connect(&ps, c->vpid);
 	if (sk < 0)
 		return NULL;
-	x = open_page_xfer_remote(sk, c->pid);
+	x = open_page_xfer_remote(sk, c->vpid);
 	if (!x)
 		close(sk);
 	return x;
@@ -200,10 +202,22 @@ static int write_one_image(int dfd, enum img_type t, pid_t id, const void *msg)
 	return ret;
 }
 
+/* Thread ids as the tree sees them, once ptrace is done with them. */
+static void record_vtids(struct dump_ctx *c)
+{
+	c->th.tid = c->vpid;
+	for (size_t i = 0; i < c->core.n_threads; i++)
+		c->core.threads[i]->tid = pstree_vpid(c->tree, c->core.threads[i]->tid);
+	for (size_t i = 0; i < c->tc.n_posix_timers; i++)
+		if (c->tc.posix_timers[i]->has_tid)
+			c->tc.posix_timers[i]->tid = pstree_vpid(c->tree, c->tc.posix_timers[i]->tid);
+}
+
 /* core-PID, mm-PID of one task; the inventory comes once for the tree. */
 static int write_images(struct dump_ctx *c)
 {
-	if (write_one_image(c->dfd, IMG_CORE, c->pid, &c->core) || write_one_image(c->dfd, IMG_MM, c->pid, &c->mm))
+	record_vtids(c);
+	if (write_one_image(c->dfd, IMG_CORE, c->vpid, &c->core) || write_one_image(c->dfd, IMG_MM, c->vpid, &c->mm))
 		return -1;
 	return 0;
 }
@@ -220,7 +234,7 @@ static int dump_frozen(struct dump_ctx *c)
 {
 	if (collect_task(c))
 		return -1;
-	if (dump_files(c->pid, c->dfd, c->o, c->pipes) || dump_fs(c->pid, c->dfd))
+	if (dump_files(c->pid, c->vpid, c->dfd, c->o, c->pipes) || dump_fs(c->pid, c->vpid, c->dfd))
 		return -1;
 	if (dump_with_parasite(c))
 		return -1;
@@ -242,13 +256,13 @@ struct tree_dump {
 	long long t_freeze;
 };
 
-static void fill_tree_entry(PstreeTask *pt, const struct pstree_item *it)
+static void fill_tree_entry(PstreeTask *pt, const struct pstree *t, const struct pstree_item *it)
 {
 	pstree_task__init(pt);
-	pt->pid = it->pid;
-	pt->ppid = it->ppid;
-	pt->pgid = it->pgid;
-	pt->sid = it->sid;
+	pt->pid = it->vpid;
+	pt->ppid = pstree_vpid(t, it->ppid);
+	pt->pgid = pstree_vpid(t, it->pgid);
+	pt->sid = pstree_vpid(t, it->sid);
 	if (it->zombie) {
 		pt->has_zombie = pt->has_exit_code = true;
 		pt->zombie = true;
@@ -268,11 +282,13 @@ static int write_inventory(struct tree_dump *td)
 	if (!pt || !ptp)
 		goto out;
 	for (unsigned int i = 0; i < n; i++) {
-		fill_tree_entry(&pt[i], &td->tree.items[i]);
+		fill_tree_entry(&pt[i], &td->tree, &td->tree.items[i]);
 		ptp[i] = &pt[i];
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	inv.root_pid = td->tree.items[0].pid;
+	inv.root_pid = td->tree.items[0].vpid;
+	inv.has_pidns_init = td->tree.pidns_init;
+	inv.pidns_init = td->tree.pidns_init;
 	inv.nr_tasks = td->nr;
 	inv.n_tasks = n;
 	inv.tasks = ptp;
@@ -305,6 +321,8 @@ static int dump_tree(struct tree_dump *td)
 		c = &td->tasks[td->nr++];
 		c->o = td->o;
 		c->pid = it->pid;
+		c->vpid = it->vpid;
+		c->tree = &td->tree;
 		c->dfd = td->dfd;
 		c->threads = &it->threads;
 		c->t_freeze = td->t_freeze;
@@ -334,7 +352,7 @@ struct lazy_task {
 
 static int get_lazy_src(struct dump_ctx *c, struct lazy_src *src, struct lazy_task *lt)
 {
-	*src = (struct lazy_src){ .pid = c->pid };
+	*src = (struct lazy_src){ .pid = c->pid, .id = c->vpid };
 	parasite_filler_init(&lt->pf, c->ctl);
 	src->filler = &lt->pf.f;
 	if (mem_lazy_ranges(&c->vmas, &lt->lazy, &src->nr_lazy))

@@ -166,7 +166,7 @@ static int dump_fown(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry
 		return -1;
 	fown_entry__init(e->fown);
 	e->fown->type = ow.type;
-	e->fown->pid = ow.pid;
+	e->fown->pid = ow.pid ? c->id : 0; /* it is c->pid: as the tree sees it */
 	e->fown->sig = sig;
 	return 0;
 }
@@ -280,9 +280,9 @@ static int list_fds(pid_t pid, char ***names, size_t *nr)
 	return 0;
 }
 
-int dump_files(pid_t pid, int dfd, const struct opts *o, struct dump_pipes *pipes)
+int dump_files(pid_t pid, pid_t id, int dfd, const struct opts *o, struct dump_pipes *pipes)
 {
-	struct fd_dump_ctx c = { .pid = pid, .o = o, .pidfd = -1, .pipes = pipes };
+	struct fd_dump_ctx c = { .pid = pid, .id = id, .o = o, .pidfd = -1, .pipes = pipes };
 	struct cr_img *img = NULL;
 	char **names = NULL;
 	size_t nr = 0, i;
@@ -302,7 +302,7 @@ int dump_files(pid_t pid, int dfd, const struct opts *o, struct dump_pipes *pipe
 	for (i = 0; i < ARRAY_SIZE(fd_kinds); i++)
 		if (fd_kinds[i]->check && fd_kinds[i]->check(&c))
 			goto out;
-	img = img_open(dfd, IMG_FILES, O_WRONLY, pid);
+	img = img_open(dfd, IMG_FILES, O_WRONLY, id);
 	if (!img)
 		goto out;
 	for (i = 0; i < c.nr; i++)
@@ -323,7 +323,7 @@ out:
 	return ret;
 }
 
-int dump_fs(pid_t pid, int dfd)
+int dump_fs(pid_t pid, pid_t id, int dfd)
 {
 	char cwd[PATH_MAX], root[PATH_MAX];
 	FsEntry fe = FS_ENTRY__INIT;
@@ -338,7 +338,7 @@ int dump_fs(pid_t pid, int dfd)
 	}
 	fe.cwd = cwd;
 	fe.root = root;
-	img = img_open(dfd, IMG_FS, O_WRONLY, pid);
+	img = img_open(dfd, IMG_FS, O_WRONLY, id);
 	if (!img)
 		return -1;
 	ret = pb_write_one(img, &fe);

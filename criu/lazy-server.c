@@ -171,7 +171,7 @@ static void start_drain(struct lzs *s)
 static int find_src(struct lzs *s, uint32_t pid)
 {
 	for (int i = 0; i < s->nr; i++)
-		if ((uint32_t)s->src[i].pid == pid)
+		if (s->src[i].id == pid)
 			return i;
 	return -1;
 }
@@ -340,7 +340,7 @@ static int drop_partial(int fd, size_t *sent)
 }
 
 /* The part of iovec @k of @b not streamed yet, from its pipe or (@mem) from the task. */
-static int stream_iov(struct lzs_conn *c, pid_t pid, struct ppb *b, unsigned int k, bool mem)
+static int stream_iov(struct lzs_conn *c, const struct lazy_src *src, struct ppb *b, unsigned int k, bool mem)
 {
 	size_t off = b->off[k], end = off + b->iov[k].iov_len;
 	uint64_t base = (uintptr_t)b->iov[k].iov_base;
@@ -349,10 +349,10 @@ static int stream_iov(struct lzs_conn *c, pid_t pid, struct ppb *b, unsigned int
 	while (b->out < end) {
 		size_t from = max_t(size_t, b->out, off);
 		size_t len = min_t(size_t, end - from, max);
-		struct lz_hdr h = { .cmd = LZ_PAGES, .pid = pid, .addr = base + (from - off),
+		struct lz_hdr h = { .cmd = LZ_PAGES, .pid = src->id, .addr = base + (from - off),
 				    .nr_pages = len >> PAGE_SHIFT, .payload_len = len };
 
-		if (mem && read_task(c, pid, h.addr, len))
+		if (mem && read_task(c, src->pid, h.addr, len))
 			return -1;
 		if (lz_send_msg(c->sk, &h, mem ? c->buf : NULL)) {
 			pr_perror("%s: can't send %u streamed pages", c->peer, h.nr_pages);
@@ -385,14 +385,14 @@ static bool pipe_ok(pid_t pid, struct ppb *b)
 }
 
 /* Called with PPB_BUSY set by us: nobody else touches @b. */
-static int stream_ppb(struct lzs_conn *c, pid_t pid, struct ppb *b)
+static int stream_ppb(struct lzs_conn *c, const struct lazy_src *src, struct ppb *b)
 {
-	bool mem = !pipe_ok(pid, b);
+	bool mem = !pipe_ok(src->pid, b);
 
 	if (mem)
 		b->out = ALIGN_UP(b->out, PAGE_SIZE); /* a page cut short in a pipe went nowhere */
 	for (unsigned int k = 0; k < b->nr_iov; k++)
-		if (stream_iov(c, pid, b, k, mem))
+		if (stream_iov(c, src, b, k, mem))
 			return -1;
 	return 0;
 }
@@ -506,7 +506,7 @@ static int stream_task(struct lzs_conn *c, int i)
 		n = take_holes(t, src->pp, holes);
 		if (n) {
 			pthread_mutex_unlock(&s->lock);
-			ret = send_holes(c, src->pid, holes, n, &done);
+			ret = send_holes(c, src->id, holes, n, &done);
 			pthread_mutex_lock(&s->lock);
 			t->zero_sent = max_t(uint64_t, t->zero_sent, done);
 			continue;
@@ -514,7 +514,7 @@ static int stream_task(struct lzs_conn *c, int i)
 		b = take_ppb(t, src->pp);
 		if (b) {
 			pthread_mutex_unlock(&s->lock);
-			ret = stream_ppb(c, src->pid, b);
+			ret = stream_ppb(c, src, b);
 			pthread_mutex_lock(&s->lock);
 			release_ppb(s, t, b);
 			continue;
@@ -1128,7 +1128,10 @@ static int lzs_init(struct lzs *s, const struct opts *o, struct lazy_src *src, i
 		pr_err("nothing to serve: no tasks\n");
 		return -1;
 	}
-	s->session = src[0].pid;
+	for (int i = 0; i < nr; i++)
+		if (!src[i].id)
+			src[i].id = src[i].pid;
+	s->session = src[0].id;
 	if (lzs_init_tasks(s))
 		return -1;
 	s->max_pipes = pipe_budget();

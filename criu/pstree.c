@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "log.h"
 #include "proc-parse.h"
@@ -172,66 +171,6 @@ int pstree_seize(pid_t root, struct pstree *t)
 	return 0;
 }
 
-/* Is @pid the init of a PID namespace below ours (NSpid: N ... 1)? */
-static int is_ns_init(pid_t pid)
-{
-	char path[64], *text, *p, *end;
-	long last = 0;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	text = read_file(path, NULL);
-	if (!text) {
-		pr_perror("pid %d: can't read %s", pid, path);
-		return -1;
-	}
-	p = (char *)proc_field(text, "NSpid");
-	for (; p; p = end, n++) {
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		last = v;
-	}
-	free(text);
-	return n > 1 && last == 1;
-}
-
-static int pidns_ino(pid_t pid, ino_t *ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-	if (stat(path, &st)) {
-		pr_perror("pid %d: can't stat %s", pid, path);
-		return -1;
-	}
-	*ino = st.st_ino;
-	return 0;
-}
-
-/* Every live task in the root's PID namespace: its pid there is the one we restore. */
-static int check_pidns(const struct pstree *t)
-{
-	ino_t root, ino;
-
-	if (pidns_ino(t->items[0].pid, &root))
-		return -1;
-	for (unsigned int i = 1; i < t->nr; i++) {
-		if (t->items[i].zombie)
-			continue;
-		if (pidns_ino(t->items[i].pid, &ino))
-			return -1;
-		if (ino != root) {
-			pr_err("pid %d: it is in another PID namespace than the root %d: not supported yet\n",
-			       t->items[i].pid, t->items[0].pid);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int check_session(const struct pstree *t, const struct pstree_item *it, bool shell_job)
 {
 	const struct pstree_item *parent;
@@ -265,22 +204,12 @@ static int check_group(const struct pstree *t, const struct pstree_item *it, boo
 	return -1;
 }
 
-int pstree_check(const struct pstree *t, bool shell_job)
+int pstree_check(struct pstree *t, bool shell_job)
 {
-	int init = is_ns_init(t->items[0].pid);
-
-	if (init < 0)
-		return -1;
-	if (init) {
-		pr_err("pid %d: it is the init of its own PID namespace: not supported yet\n", t->items[0].pid);
-		return -1;
-	}
-	if (check_pidns(t))
-		return -1;
 	for (unsigned int i = 0; i < t->nr; i++)
 		if (check_session(t, &t->items[i], shell_job) || check_group(t, &t->items[i], shell_job))
 			return -1;
-	return 0;
+	return pstree_pidns(t);
 }
 
 int pstree_unseize(struct pstree *t)
@@ -311,8 +240,10 @@ int pstree_kill(struct pstree *t)
 
 void pstree_free(struct pstree *t)
 {
-	for (unsigned int i = 0; i < t->nr; i++)
+	for (unsigned int i = 0; i < t->nr; i++) {
 		free(t->items[i].threads.tids);
+		free(t->items[i].vtids);
+	}
 	free(t->items);
 	*t = (struct pstree){};
 }

@@ -56,6 +56,8 @@ int rst_seize_and_go(struct rst_ctx *c)
 		opts |= PTRACE_O_SUSPEND_SECCOMP;
 	if (c->img.core->n_threads)
 		opts |= PTRACE_O_TRACECLONE;
+	if (rst_tchild_alloc(c))
+		return -1;
 	if (ptrace(PTRACE_SEIZE, c->child, 0, opts)) {
 		pr_perror("can't trace the new task %d%s", c->child, seccomp ? " with its seccomp filters suspended" : "");
 		return -1;
@@ -132,7 +134,8 @@ static int own_sigstop(const struct rst_ctx *c, pid_t tid)
 		pr_perror("pid %d: can't read the stop signal of thread %d", c->child, tid);
 		return -1;
 	}
-	if (si.si_code != SI_TKILL || si.si_pid != c->child) {
+	/* si_pid is the restorer's pid as its PID namespace sees it: a new one's, if any */
+	if (si.si_code != SI_TKILL || si.si_pid != (c->tree->pidns ? c->pid : c->child)) {
 		pr_err("pid %d: thread %d stopped by a SIGSTOP from pid %d, not by the restorer\n", c->child, tid,
 		       si.si_pid);
 		return -1;
@@ -143,7 +146,7 @@ static int own_sigstop(const struct rst_ctx *c, pid_t tid)
 static ssize_t thread_index(const struct rst_ctx *c, pid_t tid)
 {
 	for (size_t i = 0; i < c->img.core->n_threads; i++)
-		if ((pid_t)c->img.core->threads[i]->tid == tid)
+		if (rst_thread_child(c, i) == tid)
 			return i;
 	return -1;
 }
@@ -191,7 +194,7 @@ static struct rst_ctx *owner(struct rst_tree *t, pid_t tid)
 		if (!c->pt->zombie && (c->child == tid || thread_index(c, tid) >= 0))
 			return c;
 	}
-	return NULL;
+	return rst_learn_thread(t, tid);
 }
 
 /* done[]: every thread of every live task, each task's main thread after its others. */
@@ -400,7 +403,7 @@ int rst_finish_task(struct rst_ctx *c)
 	if (core->n_threads)
 		pr_info("pid %d: %zu threads restored\n", c->child, core->n_threads + 1);
 	for (size_t i = 0; i < core->n_threads; i++)
-		if (install_state(c, core->threads[i]->tid, core->threads[i]))
+		if (install_state(c, rst_thread_child(c, i), core->threads[i]))
 			return -1;
 	if (step_over_munmap(c) || install_state(c, c->child, core->thread))
 		return -1;

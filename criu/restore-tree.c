@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,12 @@ static pid_t join_target(struct rst_tree *t, const PstreeTask *pt)
 
 static int init_tasks(struct rst_tree *t)
 {
+	t->pidns = t->inv->has_pidns_init && t->inv->pidns_init;
+	if (t->pidns && t->inv->root_pid != 1) {
+		pr_err("inventory.img: the root is the init of its PID namespace but its pid is %u, not 1\n",
+		       t->inv->root_pid);
+		return -1;
+	}
 	t->nr = t->inv->n_tasks ? t->inv->n_tasks : 1;
 	pstree_task__init(&t->root_only);
 	t->root_only.pid = t->root_only.pgid = t->root_only.sid = t->inv->root_pid;
@@ -104,6 +111,26 @@ static int prepare_task(struct rst_ctx *c)
 	return 0;
 }
 
+/*
+ * tasks -> criu: each task's "ready" carries its pid as the images know it;
+ * the kernel adds its pid as criu sees it (SCM_CREDENTIALS), which differs
+ * in a new PID namespace. EOF once every task has written or died.
+ */
+static int make_ready_channel(struct rst_tree *t)
+{
+	int on = 1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, t->ready)) {
+		pr_perror("can't create a socket pair");
+		return -1;
+	}
+	if (setsockopt(t->ready[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on))) {
+		pr_perror("can't set SO_PASSCRED");
+		return -1;
+	}
+	return 0;
+}
+
 int rst_tree_prepare(struct rst_tree *t)
 {
 	if (rst_read_inventory(t) || init_tasks(t))
@@ -119,10 +146,8 @@ int rst_tree_prepare(struct rst_tree *t)
 			return -1;
 		rst_area_shmem(&t->tasks[i], &t->pipes);
 	}
-	if (pipe2(t->ready, O_CLOEXEC)) {
-		pr_perror("can't create a pipe");
+	if (make_ready_channel(t))
 		return -1;
-	}
 	if (t->nr > 1)
 		pr_info("a tree of %zu tasks to restore, %u alive\n", t->nr, t->inv->nr_tasks);
 	return 0;
@@ -139,6 +164,7 @@ void rst_tree_free(struct rst_tree *t)
 			if (c->go[j] >= 0)
 				close(c->go[j]);
 		rst_free_images(&c->img);
+		free(c->tchild);
 	}
 	free(t->tasks);
 	t->tasks = NULL;
@@ -167,13 +193,20 @@ static bool pid_is_zombie(pid_t pid)
 	return z;
 }
 
+/*
+ * set_tid names the pid in the new task's own PID namespace (the innermost
+ * level). The root of a tree in a new PID namespace is its PID 1 there,
+ * with whatever pid criu's namespace gives it.
+ */
 static long clone_with_pid(struct rst_ctx *c)
 {
+	bool new_ns = c->tree->pidns && c == c->tree->tasks;
 	pid_t tid = c->pid;
 	struct clone_args ca = {
+		.flags = new_ns ? CLONE_NEWPID : 0,
 		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&tid,
-		.set_tid_size = 1,
+		.set_tid = new_ns ? 0 : (uintptr_t)&tid,
+		.set_tid_size = new_ns ? 0 : 1,
 	};
 	long pid;
 
@@ -182,7 +215,8 @@ static long clone_with_pid(struct rst_ctx *c)
 		if (pid == 0)
 			rst_child(c);
 		/* The dumped task may still be a zombie its reaper has not collected yet. */
-		if (pid >= 0 || errno != EEXIST || !pid_is_zombie(c->pid) || tries >= ZOMBIE_WAIT_TRIES)
+		if (pid >= 0 || errno != EEXIST || c->tree->pidns || !pid_is_zombie(c->pid) ||
+		    tries >= ZOMBIE_WAIT_TRIES)
 			return pid;
 		if (tries == 0)
 			pr_info("pid %d is a zombie not reaped yet: waiting for it\n", c->pid);
@@ -209,6 +243,8 @@ int rst_fork_task(struct rst_ctx *c)
 	}
 	close(c->go[0]);
 	c->go[0] = -1;
+	if (c == c->tree->tasks)
+		c->tree->root_child = pid;
 	pr_info("pid %d: task created%s\n", c->pid, c->pt->zombie ? " (to be a zombie)" : "");
 	return 0;
 }
@@ -359,9 +395,15 @@ int rst_tree_child(struct rst_ctx *c)
 
 /* ---- criu: every task created, then go --------------------------------- */
 
-static int read_ready(struct rst_tree *t, int32_t *who)
+/* @who: the pid in the images (-pid: failed), @seen: the sender as criu sees it */
+static int read_ready(struct rst_tree *t, int32_t *who, pid_t *seen)
 {
 	struct pollfd p = { .fd = t->ready[0], .events = POLLIN };
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { .iov_base = who, .iov_len = sizeof(*who) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
 	ssize_t n;
 	int r;
 
@@ -370,11 +412,17 @@ static int read_ready(struct rst_tree *t, int32_t *who)
 		pr_err("the new tasks did not come up within %d s\n", READY_TIMEOUT_MS / 1000);
 		return -1;
 	}
-	n = read(t->ready[0], who, sizeof(*who));
+	n = recvmsg(t->ready[0], &mh, MSG_CMSG_CLOEXEC);
 	if (n != sizeof(*who)) {
 		pr_err("a new task died before it was ready (see the log above)\n");
 		return -1;
 	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_CREDENTIALS) {
+		pr_err("a new task's ready message %d came without its credentials\n", *who);
+		return -1;
+	}
+	*seen = ((struct ucred *)CMSG_DATA(cm))->pid;
 	return 0;
 }
 
@@ -383,11 +431,12 @@ int rst_tree_wait_ready(struct rst_tree *t)
 {
 	struct rst_ctx *c;
 	int32_t who;
+	pid_t seen;
 
 	close(t->ready[1]); /* EOF once every task has written or died */
 	t->ready[1] = -1;
 	for (size_t n = 0; n < t->nr; n++) {
-		if (read_ready(t, &who))
+		if (read_ready(t, &who, &seen))
 			return -1;
 		c = find_ctx(t, who < 0 ? -who : who);
 		if (!c || c->child) {
@@ -398,7 +447,9 @@ int rst_tree_wait_ready(struct rst_tree *t)
 			pr_err("pid %d: can't create its children (see the log above)\n", -who);
 			return -1;
 		}
-		c->child = who;
+		c->child = seen;
+		if (seen != who)
+			pr_info("pid %d: it is %d in its new PID namespace\n", seen, who);
 	}
 	return 0;
 }
@@ -430,7 +481,7 @@ void rst_tree_kill(struct rst_tree *t)
 	pid_t pid;
 
 	if (t->root_forked)
-		kill(t->tasks[0].pid, SIGKILL);
+		kill(t->root_child, SIGKILL);
 	for (size_t i = 0; i < t->nr; i++)
 		if (t->tasks[i].child)
 			kill(t->tasks[i].child, SIGKILL);

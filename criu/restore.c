@@ -51,8 +51,8 @@ static int write_pidfile(const struct rst_tree *t)
 static int detach_task(const struct rst_ctx *c)
 {
 	for (size_t i = 0; i < c->img.core->n_threads; i++)
-		if (ptrace(PTRACE_DETACH, c->img.core->threads[i]->tid, 0, 0)) {
-			pr_perror("pid %d: can't let thread %u go", c->child, c->img.core->threads[i]->tid);
+		if (ptrace(PTRACE_DETACH, rst_thread_child(c, i), 0, 0)) {
+			pr_perror("pid %d: can't let thread %d go", c->child, rst_thread_child(c, i));
 			return -1;
 		}
 	if (ptrace(PTRACE_DETACH, c->child, 0, 0)) {

@@ -15,6 +15,10 @@ in its own pid+net+mount namespace joined by a veth pair).
 The runner is a child subreaper: daemonized tests and restored tasks are
 reparented to it, so it can reap them (and their pids are free again) at
 once.  Debian's /usr/bin/python3 and its standard library only.
+
+A test started by test_init_pidns() is PID 1 of its own PID namespace: it is
+restored as the init of a new one, at whatever pid, and the runner checks
+that instead of the same pid (TestProgram.check_restored_pid).
 """
 
 import argparse
@@ -125,6 +129,15 @@ def reap_orphans():
             continue
         if rpid == pid:
             _reaped[pid] = status
+
+
+def is_pidns_init(pid):
+    """Is @pid PID 1 of a PID namespace below ours (NSpid: N ... 1)?"""
+    for line in read_text('/proc/%d/status' % pid).split('\n'):
+        if line.startswith('NSpid:'):
+            ids = line.split()[1:]
+            return len(ids) > 1 and ids[-1] == '1'
+    return False
 
 
 def pid_alive(pid):
@@ -288,6 +301,7 @@ class TestProgram:
         self.pidfile = os.path.join(workdir, 'test.pid')
         self.outfile = os.path.join(workdir, 'test.out')
         self.pid = None
+        self.pidns_init = False  # PID 1 of its own PID namespace
         self.other_pids = []    # e.g. a restored task at an unexpected pid
 
     def start(self):
@@ -298,7 +312,22 @@ class TestProgram:
         if rc != 0:
             raise TestFailed('test did not start (exit code %d): %s' % (rc, out.strip()))
         self.pid = read_pidfile(self.pidfile, 'test')
+        self.pidns_init = is_pidns_init(self.pid)
         return self.pid
+
+    def check_restored_pid(self, rpid, pid):
+        """The restored root has the dumped pid; a PID namespace's init (a test
+        started by test_init_pidns()) is restored as PID 1 of a new one, at
+        whatever pid criu's namespace gave it."""
+        if self.pidns_init:
+            if not is_pidns_init(rpid):
+                self.other_pids.append(rpid)
+                raise TestFailed('restored pid %d is not the init of a new PID namespace' % rpid)
+            self.pid = rpid
+            return
+        if rpid != pid:
+            self.other_pids.append(rpid)
+            raise TestFailed('restored pid %d differs from dumped pid %d' % (rpid, pid))
 
     def verdict(self, status):
         """Check exit status and outfile of a test that got SIGTERM."""
@@ -389,9 +418,7 @@ class TestRun:
         if rc != 0:
             raise TestFailed('criu restore exited %d' % rc)
         rpid = read_pidfile(rpidfile, 'restore')
-        if rpid != pid:
-            self.test.other_pids.append(rpid)
-            raise TestFailed('restored pid %d differs from dumped pid %d' % (rpid, pid))
+        self.test.check_restored_pid(rpid, pid)
         self.test.stop_and_check(rpid)
 
     def out(self, what):
@@ -500,7 +527,8 @@ class RemoteLazyRun(TestRun):
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             raise TestFailed('criu restore (destination) ended with %s' % describe_status(status))
         rpid = read_pidfile(rpidfile, 'restore')
-        if rpid != pid:
+        # a PID namespace's init: PID 1 of a new namespace, anywhere in the destination's
+        if rpid != pid and not self.test.pidns_init:
             raise TestFailed('restored pid %d differs from dumped pid %d' % (rpid, pid))
 
         # The restored task is reparented to the destination's init.
@@ -1107,6 +1135,8 @@ def cmd_negative(opts):
                                                                                'master is held outside')),
         ('dump of a pipe whose write end is held outside the tree',
          lambda w: neg_unsupported(criu, w, 'unsupported_pipe', 'held outside the dumped tree')),
+        ('dump of a PID namespace init whose child is in a nested PID namespace',
+         lambda w: neg_unsupported(criu, w, 'unsupported_pidns', 'nested PID namespace')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()

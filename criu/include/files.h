@@ -15,12 +15,13 @@ struct dump_pipes;
 struct rst_pipes;
 
 /*
- * Collect @pid's descriptors (the task is frozen) and write files-PID.img.
+ * Collect @pid's descriptors (the task is frozen) and write files-ID.img,
+ * @id: its pid in the images (criu/include/pstree.h: vpid).
  * Refuses, naming the fd, any kind we cannot restore yet.
  */
-int dump_files(pid_t pid, int dfd, const struct opts *o, struct dump_pipes *pipes);
-/* Write fs-PID.img: cwd and root. */
-int dump_fs(pid_t pid, int dfd);
+int dump_files(pid_t pid, pid_t id, int dfd, const struct opts *o, struct dump_pipes *pipes);
+/* Write fs-ID.img: cwd and root. */
+int dump_fs(pid_t pid, pid_t id, int dfd);
 
 /* Restore side: read files-PID.img into @fds (array of @n pointers; pb_free each). */
 int read_fd_entries(int dfd, pid_t pid, FdEntry ***fds, size_t *n);
@@ -50,6 +51,7 @@ int restore_fs(int dfd, pid_t pid);
  */
 struct fd_dump_ctx {
 	pid_t pid;
+	pid_t id;		/* its pid in the images */
 	int pidfd;		/* for pidfd_getfd(): a dup shares the open file */
 	const struct opts *o;
 	FdEntry **fds;		/* the table so far, in fd order */

@@ -56,7 +56,8 @@ struct opts;
 struct page_pipe;
 
 struct lazy_src {
-	pid_t pid;		/* the frozen task, also its pid in the images */
+	pid_t pid;		/* the frozen task, as we see it */
+	uint32_t id;		/* its pid in the images and the protocol; 0: pid */
 	const struct iovec *lazy; /* the lazy set: page-aligned, ascending, disjoint */
 	size_t nr_lazy;
 	struct page_pipe *pp;	/* PP_HOLES; PPB_LAZY buffers and holes of the lazy set,

@@ -39,6 +39,12 @@
  *   (every task of the tree up to here before any is let go)
  *   --lazy-pages: UH_RESUMED to the daemon (any failure before: UH_ABORT)
  *   status fd, pidfile; -d: exit 0, else wait and exit with its status
+ *
+ * A tree dumped with its root as PID 1 of its own PID namespace (the
+ * inventory's pidns_init; restore-pidns.c): the root is cloned with
+ * CLONE_NEWPID and is PID 1 of a new namespace, the others get their pids
+ * there with set_tid. The pids in the images (c->pid, thread tids) are the
+ * ones seen there; criu uses the ones it sees (c->child, rst_thread_child()).
  */
 #ifndef CR_RESTORE_H
 #define CR_RESTORE_H
@@ -97,7 +103,8 @@ struct rst_ctx {
 	void *area; /* the restorer area (include/restorer.h) */
 	size_t area_len;
 	struct restorer_args *args; /* inside the area */
-	pid_t child;		    /* 0 until forked */
+	pid_t child;		    /* 0 until forked; as criu sees it */
+	pid_t *tchild;		    /* new PID namespace: the threads as criu sees them, 0: not yet */
 	bool running;		    /* let go: from then on failures are its own */
 	sigset_t saved_mask;
 };
@@ -112,6 +119,8 @@ struct rst_tree {
 	int ready[2];		/* tasks -> criu: a pid when it and its children exist, -pid: failed */
 	struct rst_pipes pipes;	/* every pipe, made once, inherited by the tasks (files.h) */
 	bool root_forked;	/* our child exists */
+	pid_t root_child;	/* it, as criu sees it */
+	bool pidns;		/* the root is the init of a new PID namespace */
 	bool running;		/* let go: from then on failures are its own */
 	int lazy_sk;		/* --lazy-pages: connection to the daemon, -1: none */
 	bool lazy_done;		/* UH_RESUMED sent: the restored tree is committed */
@@ -150,6 +159,11 @@ void rst_tree_free(struct rst_tree *t);
 int rst_seize_and_go(struct rst_ctx *c);
 int rst_wait_restorers(struct rst_tree *t);
 int rst_finish_task(struct rst_ctx *c);
+
+/* restore-pidns.c: the threads of a tree in a new PID namespace, as criu sees them */
+int rst_tchild_alloc(struct rst_ctx *c);
+pid_t rst_thread_child(const struct rst_ctx *c, size_t i);
+struct rst_ctx *rst_learn_thread(struct rst_tree *t, pid_t tid);
 
 /* restore-lazy.c: criu restore --lazy-pages, the parent's side of the daemon protocol */
 int rst_lazy_connect(struct rst_tree *t);

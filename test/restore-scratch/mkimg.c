@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	if (collect_thread_state(pid, &th) || collect_rlimits(pid, &tc) || collect_mm(pid, &st, &vl, &mm))
 		goto fail;
 	fix_mm(pid, &mm);
-	if (dump_files(pid, dfd, &o, &pipes) || dump_pipes_check(&pipes) || dump_fs(pid, dfd) ||
+	if (dump_files(pid, pid, dfd, &o, &pipes) || dump_pipes_check(&pipes) || dump_fs(pid, pid, dfd) ||
 	    dump_memory(pid, dfd, &vl))
 		goto fail;
 	dump_pipes_free(&pipes);

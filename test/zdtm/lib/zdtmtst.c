@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ const char *test_outfile;
 
 static const char *pidfile;
 static int ready_fd = -1;
+static bool new_pidns;
 static int nr_failures;
 
 static void write_all(int fd, const char *buf, size_t len)
@@ -247,9 +249,10 @@ void test_init(int argc, char **argv)
 		perror("pipe");
 		exit(1);
 	}
-	pid = fork();
+	/* like fork(); the test process may be PID 1 of a new PID namespace */
+	pid = syscall(SYS_clone, (new_pidns ? CLONE_NEWPID : 0) | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid < 0) {
-		perror("fork");
+		perror("clone");
 		exit(1);
 	}
 	if (pid > 0) {
@@ -278,6 +281,12 @@ void test_init(int argc, char **argv)
 		close(fd);
 
 	test_sigaction(SIGTERM, sigterm_handler, 0);
+}
+
+void test_init_pidns(int argc, char **argv)
+{
+	new_pidns = true;
+	test_init(argc, argv);
 }
 
 void test_daemon(void)

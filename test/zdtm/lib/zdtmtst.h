@@ -30,6 +30,14 @@ extern const char *test_outfile;
 /* Parse arguments, install the SIGTERM handler and daemonize. */
 void test_init(int argc, char **argv);
 
+/*
+ * test_init(), but the test process is PID 1 of a new PID namespace (its
+ * pidfile holds the pid the launcher sees): the runner dumps it as that
+ * namespace's init, and accepts any pid for the restored one (a new
+ * namespace again, whose init it is).
+ */
+void test_init_pidns(int argc, char **argv);
+
 /* Report readiness: the launcher writes our pid and exits. */
 void test_daemon(void);
 
