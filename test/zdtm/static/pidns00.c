@@ -2,23 +2,28 @@
 /*
  * A tree whose root is PID 1 of its own PID namespace (test_init_pidns):
  *
- *   init (1) ---- a ---- a1 (grandchild)       a has a second thread
+ *   init (1) ---- a ---- a1 (grandchild)       a has a second thread (a POSIX
+ *            |                                 timer signals it) and leads a
+ *            |                                 group a1 is in
  *            |-- o (orphan: its parent b exited and init reaped b)
  *            `-- z (a zombie, exit code 7)
  *
  * After restore every task checks its getpid() (and a's thread its
- * gettid()) against the pids it had, its parent, its session, and that
- * /proc/self/status's innermost NSpid is that pid. init checks it is PID 1,
- * then ends the tree on SIGTERM: it reaps a, the orphan o and the zombie z
- * (its children, as before) and a reaps a1.
+ * gettid()) against the pids it had, its parent, session and group, and
+ * that /proc/self/status's innermost NSpid is that pid. init checks it is
+ * PID 1 and still the owner (F_GETOWN_EX) of a pipe's SIGIO, then ends the
+ * tree on SIGTERM: it reaps a, the orphan o and the zombie z (its
+ * children, as before) and a reaps a1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +36,8 @@
 #define BAD_NS	 13
 #define BAD_KID	 14
 #define BAD_TID	 15
+#define BAD_PGID 16
+#define BAD_TIMER 17
 
 static int thr_in[2], thr_out[2];
 
@@ -55,7 +62,7 @@ static long inner_nspid(void)
 	return v;
 }
 
-static int check_self(pid_t pid, pid_t ppid)
+static int check_self(pid_t pid, pid_t ppid, pid_t pgid)
 {
 	if (getpid() != pid)
 		return BAD_PID;
@@ -63,18 +70,20 @@ static int check_self(pid_t pid, pid_t ppid)
 		return BAD_PPID;
 	if (getsid(0) != 1)
 		return BAD_SID;
+	if (getpgrp() != pgid)
+		return BAD_PGID;
 	if (inner_nspid() != pid)
 		return BAD_NS;
 	return 0;
 }
 
 /* Until SIGTERM, then the checks; @kid (if any) is ended and reaped first. */
-static void __attribute__((noreturn)) wait_and_check(pid_t pid, pid_t ppid, pid_t kid)
+static void __attribute__((noreturn)) wait_and_check(pid_t pid, pid_t ppid, pid_t pgid, pid_t kid)
 {
 	int status, ret;
 
 	test_waitsig();
-	ret = check_self(pid, ppid);
+	ret = check_self(pid, ppid, pgid);
 	if (kid > 0) {
 		kill(kid, SIGTERM);
 		if (waitpid(kid, &status, 0) != kid)
@@ -100,6 +109,27 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
+/* A timer whose signal goes to thread @tid: far off, it only has to come back. */
+static int thread_timer(pid_t tid, timer_t *id)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR2 };
+	struct itimerspec its = { .it_value = { .tv_sec = 3600 } };
+
+	sev._sigev_un._tid = tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, id) || timer_settime(*id, 0, &its, NULL))
+		return -1;
+	return 0;
+}
+
+static int timer_check(timer_t id)
+{
+	struct itimerspec its;
+
+	if (timer_gettime(id, &its) || !its.it_value.tv_sec)
+		return BAD_TIMER;
+	return 0;
+}
+
 static int thread_check(pthread_t th, pid_t tid)
 {
 	pid_t now = 0;
@@ -114,24 +144,29 @@ static int thread_check(pthread_t th, pid_t tid)
 static void __attribute__((noreturn)) child_a(int out)
 {
 	pid_t me = getpid(), a1, tid;
+	timer_t timer;
 	pthread_t th;
 	int status, ret;
 
+	if (setpgid(0, 0))
+		_exit(1);
 	a1 = fork();
 	if (a1 == 0) {
 		close(out);
-		wait_and_check(getpid(), me, 0);
+		wait_and_check(getpid(), me, me, 0);
 	}
 	if (pipe(thr_in) || pipe(thr_out) || pthread_create(&th, NULL, thread_fn, NULL))
 		_exit(1);
-	if (a1 < 0 || read(thr_out[0], &tid, sizeof(tid)) != sizeof(tid))
+	if (a1 < 0 || read(thr_out[0], &tid, sizeof(tid)) != sizeof(tid) || thread_timer(tid, &timer))
 		_exit(1);
 	if (write(out, &a1, sizeof(a1)) != sizeof(a1) || write(out, &tid, sizeof(tid)) != sizeof(tid))
 		_exit(1);
 	close(out);
 
 	test_waitsig();
-	ret = check_self(me, 1);
+	ret = check_self(me, 1, me);
+	if (!ret)
+		ret = timer_check(timer);
 	if (!ret)
 		ret = thread_check(th, tid);
 	kill(a1, SIGTERM);
@@ -149,7 +184,7 @@ static void __attribute__((noreturn)) child_b(int out)
 
 	if (o == 0) {
 		close(out);
-		wait_and_check(getpid(), 1, 0); /* by then b is long gone: init adopted us */
+		wait_and_check(getpid(), 1, 1, 0); /* by then b is long gone: init adopted us */
 	}
 	if (o < 0 || write(out, &o, sizeof(o)) != sizeof(o))
 		_exit(1);
@@ -188,14 +223,33 @@ static void end_child(pid_t pid, const char *what)
 	if (waitpid(pid, &status, 0) != pid)
 		fail("%s %d: not our child after restore: %s", what, pid, strerror(errno));
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail("%s %d: its checks failed (status %#x: 10 pid, 11 ppid, 12 sid, 13 NSpid, 14 child, 15 tid)",
+		fail("%s %d: its checks failed (status %#x: 10 pid, 11 ppid, 12 sid, 13 NSpid, 14 child, 15 tid, "
+		     "16 pgid, 17 timer)",
 		     what, pid, status);
+}
+
+/* SIGIO of a pipe's read end goes to us: the owner is recorded as the namespace sees it. */
+static int own_pipe(int sio[2])
+{
+	struct f_owner_ex ow = { .type = F_OWNER_PID, .pid = getpid() };
+
+	if (pipe(sio) || fcntl(sio[0], F_SETOWN_EX, &ow) || fcntl(sio[0], F_SETSIG, SIGUSR1))
+		return -1;
+	return 0;
+}
+
+static void check_owner(int fd)
+{
+	struct f_owner_ex ow = {};
+
+	if (fcntl(fd, F_GETOWN_EX, &ow) || ow.type != F_OWNER_PID || ow.pid != 1)
+		fail("the pipe's owner is %d (type %d), not 1: %s", ow.pid, ow.type, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
 	pid_t a, a1, tid, b, o, z;
-	int fa, fb, status;
+	int fa, fb, status, sio[2];
 	siginfo_t si = {};
 
 	test_init_pidns(argc, argv);
@@ -223,13 +277,18 @@ int main(int argc, char **argv)
 		return test_finish();
 	}
 	test_msg("a %d (a1 %d, thread %d), orphan %d, zombie %d", a, a1, tid, o, z);
+	if (own_pipe(sio)) { /* the children must not hold it */
+		fail("pipe owner: %s", strerror(errno));
+		return test_finish();
+	}
 
 	test_daemon();
 	test_waitsig();
 
-	if (getpid() != 1 || getppid() != 0 || getsid(0) != 1 || inner_nspid() != 1)
-		fail("init: pid %d ppid %d sid %d NSpid %ld, expected 1 0 1 1", getpid(), getppid(), getsid(0),
-		     inner_nspid());
+	if (getpid() != 1 || getppid() != 0 || getsid(0) != 1 || getpgrp() != 1 || inner_nspid() != 1)
+		fail("init: pid %d ppid %d sid %d pgid %d NSpid %ld, expected 1 0 1 1 1", getpid(), getppid(),
+		     getsid(0), getpgrp(), inner_nspid());
+	check_owner(sio[0]);
 	end_child(a, "child a");
 	end_child(o, "orphan");
 	if (waitpid(z, &status, 0) != z || !WIFEXITED(status) || WEXITSTATUS(status) != 7)
