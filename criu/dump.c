@@ -18,6 +18,7 @@
 #define LOG_PREFIX "dump: "
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,7 @@ struct tree_dump {
 	struct lazy_stats lst;
 	struct dump_pipes pipes;
 	long long t_freeze;
+	bool keep_stopped;	/* a rollback could not give the tree back all it had */
 };
 
 static void fill_tree_entry(PstreeTask *pt, const struct pstree *t, const struct pstree_item *it)
@@ -388,6 +390,26 @@ static int lazy_result(struct tree_dump *td, struct lazy_src *src)
 	}
 }
 
+/* The source lets go of what the destination takes again: FIFO data, file locks (files.h). */
+static int handoff(struct tree_dump *td)
+{
+	for (unsigned int i = 0; i < td->nr; i++)
+		if (td->tasks[i].ctl && locks_release(&td->pipes.sh, td->tasks[i].pid, td->tasks[i].ctl))
+			return -1;
+	return fifo_drain(&td->pipes.sh);
+}
+
+/* Rollback: give it all back, before the parasites go. */
+static void handback(struct tree_dump *td)
+{
+	int ret = fifo_refill(&td->pipes.sh);
+
+	for (unsigned int i = 0; i < td->nr; i++)
+		if (td->tasks[i].ctl && locks_retake(&td->pipes.sh, td->tasks[i].pid, td->tasks[i].ctl))
+			ret = -1;
+	td->keep_stopped = ret < 0;
+}
+
 /*
  * Serve the lazy pages of the frozen tree until the destination has them
  * all; the parasites drain them meanwhile, then go. Returns 0 when the
@@ -408,8 +430,12 @@ static int serve_lazy(struct tree_dump *td)
 			ready++;
 			goto out;
 		}
+	if (handoff(td))
+		goto out;
 	ret = lazy_result(td, src);
 out:
+	if (ret > 0)
+		handback(td);
 	for (i = 0; i < ready; i++)
 		put_lazy_src(&src[i], &lt[i]);
 	for (i = 0; i < td->nr; i++)
@@ -463,6 +489,24 @@ static void report_lazy(const struct tree_dump *td)
 		(l->end_ns - td->t_freeze) / 1e6);
 }
 
+/* After a rollback: the tree runs on as it was, or stays stopped if it could not get all back. */
+static int resume(struct tree_dump *td)
+{
+	pid_t root = td->tree.items[0].pid;
+
+	if (td->keep_stopped) {
+		for (unsigned int i = 0; i < td->nr; i++)
+			kill(td->tasks[i].pid, SIGSTOP);
+		pstree_unseize(&td->tree);
+		pr_err("pid %d: the process tree is left stopped (SIGSTOP): it did not get back all its locks or FIFO "
+		       "data (see above); SIGCONT it once that is sorted out\n", root);
+		return -1;
+	}
+	pstree_unseize(&td->tree);
+	pr_err("pid %d: the process tree was resumed untouched\n", root);
+	return -1;
+}
+
 static int finish(struct tree_dump *td)
 {
 	long long t_end = now_ns();
@@ -472,11 +516,11 @@ static int finish(struct tree_dump *td)
 		td->tasks[i].t_end = t_end;
 	if (td->o->lazy_pages) {
 		r = serve_lazy(td);
-		if (r > 0) {
-			pstree_unseize(&td->tree);
-			pr_err("pid %d: the process tree was resumed untouched\n", td->tree.items[0].pid);
-			return -1;
-		}
+		if (r > 0)
+			return resume(td);
+	} else if (!td->o->leave_running && fifo_drain(&td->pipes.sh)) {
+		handback(td);
+		return resume(td);
 	}
 	if (td->o->leave_running ? pstree_unseize(&td->tree) : pstree_kill(&td->tree))
 		return -1;

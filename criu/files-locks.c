@@ -9,6 +9,11 @@
  *
  * ("-> " before the type marks a waiter, not a holder.) At restore each one
  * is taken again, without waiting: a conflict is an error.
+ *
+ * A lazy migration has the frozen source and the destination alive at once,
+ * maybe on one host sharing the files: the source lets go of its locks
+ * (inside each task, through the parasite) just before the destination may
+ * restore, and takes them again if the migration rolls back.
  */
 #define LOG_PREFIX "files: "
 
@@ -18,9 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "files.h"
 #include "log.h"
+#include "parasite-host.h"
 #include "util.h"
 
 struct lock_line {
@@ -86,6 +94,19 @@ static int add_lock(FdEntry *e, const FileLock *fl)
 	return 0;
 }
 
+/* The tree's list, for the hand-off (lazy migration: the source lets go of its locks). */
+static int note_lock(struct fd_dump_ctx *c, int fd, const FileLock *fl)
+{
+	struct dump_shared *sh = &c->pipes->sh;
+	struct lock_seen *l = xgrow(sh->lk, &sh->lk_cap, sh->lk_nr, sizeof(*l));
+
+	if (!l)
+		return -1;
+	sh->lk = l;
+	sh->lk[sh->lk_nr++] = (struct lock_seen){ .pid = c->pid, .fd = fd, .fl = *fl };
+	return 0;
+}
+
 int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
 	const char *p = d->fdinfo;
@@ -103,7 +124,7 @@ int dump_file_locks(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry 
 			       p);
 			return -1;
 		}
-		if (add_lock(e, &fl))
+		if (add_lock(e, &fl) || note_lock(c, d->fd, &fl))
 			return -1;
 		pr_info("pid %d: fd %d: %s lock %s from %llu len %llu\n", c->pid, d->fd, l.type, l.rw,
 			(unsigned long long)fl.start, (unsigned long long)fl.len);
@@ -144,4 +165,84 @@ int restore_file_locks(const FdEntry *e)
 		}
 	}
 	return 0;
+}
+
+/* ---- the source's side of the hand-off ----------------------------------- */
+
+/* Take (@take) or drop lock @l in its task; the syscall's result, or -1 if the task could not run it. */
+static long task_lock(struct parasite_ctl *ctl, const struct lock_seen *l, bool take)
+{
+	struct flock f = { .l_type = !take ? F_UNLCK : l->fl.write ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET,
+			   .l_start = l->fl.start, .l_len = l->fl.len };
+	long op = !take ? LOCK_UN : (l->fl.write ? LOCK_EX : LOCK_SH) | LOCK_NB, ret;
+	int err;
+
+	if (l->fl.kind == FILE_LOCK_KIND__LOCK_FLOCK)
+		err = parasite_syscall(ctl, &ret, __NR_flock, l->fd, op, NULL, 0);
+	else
+		err = parasite_syscall(ctl, &ret, __NR_fcntl, l->fd,
+				       l->fl.kind == FILE_LOCK_KIND__LOCK_OFD ? F_OFD_SETLK : F_SETLK, &f, sizeof(f));
+	return err ? -1 : ret;
+}
+
+static const char *lock_kind(const FileLock *fl)
+{
+	return fl->kind == FILE_LOCK_KIND__LOCK_FLOCK ? "flock" : fl->kind == FILE_LOCK_KIND__LOCK_OFD ? "OFD" : "POSIX";
+}
+
+int locks_release(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl)
+{
+	for (size_t i = 0; i < sh->lk_nr; i++) {
+		struct lock_seen *l = &sh->lk[i];
+		long r;
+
+		if (l->pid != pid || l->released)
+			continue;
+		r = task_lock(ctl, l, false);
+		if (r) {
+			errno = r < 0 ? -r : 0;
+			pr_perror("pid %d: fd %d: can't let go of its %s lock for the destination", pid, l->fd,
+				  lock_kind(&l->fl));
+			return -1;
+		}
+		l->released = true;
+		pr_info("pid %d: fd %d: %s lock let go of for the destination\n", pid, l->fd, lock_kind(&l->fl));
+	}
+	return 0;
+}
+
+/* The destination may still hold a lock while its restore unwinds: try again for a while. */
+#define RETAKE_TRIES 200
+#define RETAKE_PAUSE_NS (50 * 1000 * 1000)
+
+static int retake_one(struct parasite_ctl *ctl, struct lock_seen *l)
+{
+	const struct timespec pause = { .tv_nsec = RETAKE_PAUSE_NS };
+	long r = 0;
+
+	for (int i = 0; i < RETAKE_TRIES; i++) {
+		r = task_lock(ctl, l, true);
+		if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EACCES)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (r) {
+		errno = r < 0 ? -r : 0;
+		pr_perror("pid %d: fd %d: can't take its %s %s lock (from %llu, len %llu) back", l->pid, l->fd,
+			  lock_kind(&l->fl), l->fl.write ? "write" : "read", (unsigned long long)l->fl.start,
+			  (unsigned long long)l->fl.len);
+		return -1;
+	}
+	l->released = false;
+	return 0;
+}
+
+int locks_retake(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < sh->lk_nr; i++)
+		if (sh->lk[i].pid == pid && sh->lk[i].released && retake_one(ctl, &sh->lk[i]))
+			ret = -1;
+	return ret;
 }

@@ -63,14 +63,11 @@ static int take_tee(struct fd_dump_ctx *c, int fd, int tmp, ssize_t n, FdEntry *
 }
 
 /* Copy out what is buffered in a pipe without consuming it: tee into a pipe of our own. */
-static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
+int pipe_copy_data(struct fd_dump_ctx *c, int fd, int rfd, FdEntry *e)
 {
-	int rfd, tmp[2] = {-1, -1}, ret = -1, size;
+	int tmp[2] = {-1, -1}, ret = -1, size;
 	ssize_t n;
 
-	rfd = fd_steal(c, fd);
-	if (rfd < 0)
-		return -1;
 	size = fcntl(rfd, F_GETPIPE_SZ);
 	e->has_pipe_size = size > 0;
 	e->pipe_size = size > 0 ? size : 0;
@@ -85,11 +82,21 @@ static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
 	}
 	ret = n > 0 ? take_tee(c, fd, tmp[0], n, e) : 0;
 out:
-	close(rfd);
 	if (tmp[0] >= 0)
 		close(tmp[0]);
 	if (tmp[1] >= 0)
 		close(tmp[1]);
+	return ret;
+}
+
+static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
+{
+	int rfd = fd_steal(c, fd), ret;
+
+	if (rfd < 0)
+		return -1;
+	ret = pipe_copy_data(c, fd, rfd, e);
+	close(rfd);
 	return ret;
 }
 
@@ -176,6 +183,7 @@ int dump_pipes_check(const struct dump_pipes *dp)
 void dump_pipes_free(struct dump_pipes *dp)
 {
 	free(dp->p);
+	dump_shared_free(&dp->sh);
 	*dp = (struct dump_pipes){};
 }
 
@@ -207,10 +215,10 @@ static ssize_t obj_index(const struct rst_pipes *rp, const FdEntry *e)
 	return -1;
 }
 
-/* Every pipe is made by criu; a socketpair only if more than one task holds it. */
+/* Every pipe (FIFO, unlinked file) is made by criu; a socketpair (file description) only if more than one task holds it. */
 static bool obj_made(const struct rst_pipe *p)
 {
-	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->tasks > 1;
+	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->kind == RST_OBJ_INODE || p->tasks > 1;
 }
 
 struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
@@ -274,7 +282,7 @@ int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 		if (e->has_pipe_data && !p->data)
 			p->data = e;
 	}
-	return 0;
+	return rst_files_add(rp, fds, n);
 }
 
 /*
@@ -371,8 +379,10 @@ out:
 	return ret;
 }
 
-static int make_obj(const struct rst_pipe *p, int at)
+static int make_obj(const struct rst_pipes *rp, const struct rst_pipe *p, int at)
 {
+	if (p->kind == RST_OBJ_INODE || p->kind == RST_OBJ_FILE)
+		return rst_file_make(rp, p, at);
 	if (p->kind == RST_OBJ_SHMEM)
 		return rst_shmem_make(p, at);
 	return p->kind == FD_KIND__FD_PIPE ? make_pipe(p, at) : make_pair(p, at);
@@ -389,7 +399,7 @@ int rst_pipes_make(struct rst_pipes *rp)
 
 		if (!obj_made(p))
 			continue;	/* one task's own socketpair: sk-unix.c makes it there */
-		if (make_obj(p, rp->lo + 2 * i))
+		if (make_obj(rp, p, rp->lo + 2 * i))
 			return -1;
 	}
 	pr_info("%zu pipes, socketpairs and shmem objects at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);

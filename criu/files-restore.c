@@ -30,6 +30,9 @@ static bool entry_valid(FdEntry **fds, size_t n)
 
 		return o && !o->has_dup_of && o->kind == e->kind && e->kind != FD_KIND__FD_PIPE;
 	}
+	if (e->has_file_id && e->kind != FD_KIND__FD_REG && e->kind != FD_KIND__FD_CHR &&
+	    e->kind != FD_KIND__FD_FIFO && e->kind != FD_KIND__FD_UNLINKED)
+		return false;
 	if (((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_CHR) && !e->path) ||
 	    (e->kind == FD_KIND__FD_PIPE && !e->has_ino))
 		return false;
@@ -112,20 +115,20 @@ static int place_fd(int tmp, const FdEntry *e)
 	return 0;
 }
 
-static int open_by_path(const FdEntry *e, const struct opts *o)
+int reg_open(const FdEntry *e)
 {
 	int flags = e->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
-	int fd, ret = -1;
+	int fd;
 
-	fd = open(e->path, flags | O_NOCTTY);
+	fd = open(e->path, flags | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		pr_perror("fd %u: can't open %s", e->fd, e->path);
 		return -1;
 	}
 	if (fstat(fd, &st)) {
 		pr_perror("fd %u: can't stat %s", e->fd, e->path);
-		goto out;
+		goto err;
 	}
 	/* Files may legitimately change between dump and restore (logs grow): say so, go on. */
 	if (S_ISREG(st.st_mode) && e->has_size && (uint64_t)st.st_size != e->size)
@@ -133,13 +136,19 @@ static int open_by_path(const FdEntry *e, const struct opts *o)
 			(unsigned long long)e->size, (long long)st.st_size);
 	if (e->kind == FD_KIND__FD_REG && lseek(fd, e->pos, SEEK_SET) < 0 && !S_ISDIR(st.st_mode)) {
 		pr_perror("fd %u: can't seek %s to %llu", e->fd, e->path, (unsigned long long)e->pos);
-		goto out;
+		goto err;
 	}
-	ret = place_fd(fd, e);
-out:
-	if (fd != (int)e->fd)
-		close(fd);
-	return ret;
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+static int open_by_path(const FdEntry *e, const struct opts *o)
+{
+	int fd = reg_open(e);
+
+	return fd < 0 ? -1 : fd_place(fd, e);
 }
 
 static int open_tty(const FdEntry *e)
@@ -220,7 +229,12 @@ static int restore_one(struct fd_rst_ctx *c, size_t i)
 {
 	FdEntry *e = c->fds[i];
 	const struct fd_ops *k;
+	int r;
 
+	/* a description another task holds too: criu opened it once for all of them */
+	r = rst_file_place(c->pipes, e);
+	if (r)
+		return r < 0 ? -1 : 0;
 	switch (e->kind) {
 	case FD_KIND__FD_REG:
 	case FD_KIND__FD_CHR:
@@ -276,6 +290,8 @@ int restore_fds(FdEntry **fds, size_t n, const struct opts *o, struct rst_pipes 
 		return -1;
 	if (restore_phase(&c, false) || restore_phase(&c, true))
 		goto out;
+	/* before the locks: closing any fd of a file drops the task's POSIX locks on it */
+	rst_pipes_close_files(pipes);
 	for (size_t i = 0; i < n; i++)
 		if (!fds[i]->has_dup_of && fds[i]->kind != FD_KIND__FD_TTY_INHERIT && fd_finish(fds[i]))
 			goto out;

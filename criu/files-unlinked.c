@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Open files whose last name is gone ("/dir/name (deleted)", no links left).
- * The content goes into the image with the first fd of the inode; restore
- * creates the file again in its directory (under its old name if that is
- * free, else a temporary one), fills it, removes the name and opens every fd
- * of the inode from it, at its offset.
+ * The content goes into the image with the first fd of the inode in each
+ * task; restore (criu, once for the tree: files-shared.c) creates the file
+ * again in its directory (under its old name if that is free, else a
+ * temporary one), fills it and removes the name; every task opens its fds
+ * of the inode from it, at their offsets.
  */
 #define LOG_PREFIX "files: "
 
@@ -112,7 +113,7 @@ static bool unlinked_valid(const FdEntry *e)
 }
 
 /* The file again, in its directory, filled and nameless: an O_RDWR fd on it. */
-static int recreate(const FdEntry *e)
+int unlinked_recreate(const FdEntry *e)
 {
 	const UnlinkedEntry *u = e->unl;
 	char tmp[PATH_MAX];
@@ -147,45 +148,16 @@ static int recreate(const FdEntry *e)
 	return fd;
 }
 
-/* The fd, already in place, of the entry that carried this inode's content. */
-static int content_fd(const struct fd_rst_ctx *c, size_t i)
-{
-	const FdEntry *e = c->fds[i];
-
-	for (size_t k = 0; k < i; k++) {
-		const FdEntry *f = c->fds[k];
-
-		if (f->kind == FD_KIND__FD_UNLINKED && f->unl && f->unl->has_data && f->dev == e->dev &&
-		    f->ino == e->ino && c->done[k])
-			return fcntl(f->fd, F_DUPFD_CLOEXEC, c->above);
-	}
-	errno = ENOENT;
-	return -1;
-}
-
+/* From the file criu made again for the whole tree (files-shared.c). */
 static int unlinked_restore(struct fd_rst_ctx *c, size_t i)
 {
 	const FdEntry *e = c->fds[i];
-	int src, fd = -1, flags = e->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY);
-	char self[64];
+	int holder = rst_inode_fd(c->pipes, e), fd;
 
-	src = e->unl->has_data ? recreate(e) : content_fd(c, i);
-	if (src < 0) {
-		if (!e->unl->has_data)
-			pr_perror("fd %u: the fd holding %s's content is not there", e->fd, e->path);
+	if (holder < 0)
 		return -1;
-	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", src);
-	fd = open(self, flags | O_CLOEXEC);
-	close(src);
-	if (fd < 0 || lseek(fd, e->pos, SEEK_SET) < 0) {
-		pr_perror("fd %u: can't open the unlinked %s at offset %llu", e->fd, e->path,
-			  (unsigned long long)e->pos);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd_place(fd, e);
+	fd = reopen_inode(holder, e);
+	return fd < 0 ? -1 : fd_place(fd, e);
 }
 
 const struct fd_ops unlinked_ops = {

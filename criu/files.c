@@ -25,6 +25,7 @@
 
 static const struct fd_ops *const fd_kinds[] = {
 	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops, &pty_ops,
+	&fifo_ops,
 };
 
 const struct fd_ops *fd_ops_of(FdKind kind)
@@ -115,10 +116,7 @@ static int classify_fd(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEnt
 		e->kind = FD_KIND__FD_PIPE;
 		return 0;
 	}
-	if (S_ISFIFO(st->st_mode))
-		pr_err("pid %d: fd %d is the named FIFO %s: not supported\n", c->pid, fd, d->link);
-	else
-		pr_err("pid %d: fd %d is %s: not supported\n", c->pid, fd, d->link);
+	pr_err("pid %d: fd %d is %s: not supported\n", c->pid, fd, d->link);
 	return -1;
 }
 
@@ -189,7 +187,7 @@ static int dump_fd_kind(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEn
 	}
 	if (k && k->dump(c, d, e))
 		return -1;
-	if (dump_fown(c, d, e) || dump_file_locks(c, d, e))
+	if (dump_file_shared(c, d, e) || dump_fown(c, d, e) || dump_file_locks(c, d, e))
 		return -1;
 	if (e->kind == FD_KIND__FD_PIPE)
 		return dump_pipe_end(c, d->fd, e);

@@ -300,6 +300,19 @@ static int remote_syscall(struct parasite_ctl *ctl, long *ret, long nr, long a1,
 	return do_remote_syscall(ctl, nr, ret);
 }
 
+int parasite_syscall(struct parasite_ctl *ctl, long *ret, long nr, long a1, long a2, const void *arg, size_t len)
+{
+	uint64_t scratch = ctl->args_addr + offsetof(struct parasite_args, u);
+
+	if (len > sizeof(((struct parasite_args *)0)->u.scratch)) {
+		pr_err("pid %d: %zu bytes of syscall argument do not fit the scratch area\n", ctl->pid, len);
+		return -1;
+	}
+	if (arg && task_write(ctl, scratch, arg, len))
+		return -1;
+	return remote_syscall(ctl, ret, nr, a1, a2, arg ? (long)scratch : 0, 0, 0, 0);
+}
+
 /* Resume the blob and wait for its int3. */
 static int wait_blob_trap(struct parasite_ctl *ctl)
 {

@@ -92,7 +92,7 @@ struct fd_ops {
 };
 
 extern const struct fd_ops eventfd_ops, signalfd_ops, timerfd_ops, inotify_ops, epoll_ops;
-extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops;
+extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops, fifo_ops;
 
 const struct fd_ops *fd_ops_of(FdKind kind);
 /* A dup of the task's @fd in criu (pidfd_getfd), or -1 (logged). */
@@ -100,6 +100,8 @@ int fd_steal(const struct fd_dump_ctx *c, int fd);
 
 /* Move a fresh @fd to c->above or higher (close-on-exec); the new number or -1. */
 int fd_park(const struct fd_rst_ctx *c, int fd);
+/* @e's file opened by path with its flags, at its offset: a close-on-exec fd or -1 (logged). */
+int reg_open(const FdEntry *e);
 /* Put @tmp at @e's number with its descriptor flags and close @tmp; 0 or -1. */
 int fd_place(int tmp, const FdEntry *e);
 /* File locks (files-locks.c): "lock:" lines of fdinfo; taken again once the fd is in place. */
@@ -157,6 +159,52 @@ void unix_diag_close(struct fd_dump_ctx *c);
  * block stays open in the task until then (rst_pipes_close_files).
  */
 #define RST_OBJ_SHMEM ((FdKind)0x100) /* not an fd kind: no FdEntry has it */
+/*
+ * files-shared.c: RST_OBJ_INODE, a FIFO or unlinked file made once for the
+ * tree (end 0 an O_RDWR fd every description of it is opened from, through
+ * /proc/self/fd); RST_OBJ_FILE, an open file description several tasks
+ * share (end 0), made when more than one task holds it.
+ */
+#define RST_OBJ_INODE ((FdKind)0x101)
+#define RST_OBJ_FILE  ((FdKind)0x102)
+
+/*
+ * What the tree's tasks share besides pipes, noted while they are dumped:
+ * open file descriptions (kcmp), FIFOs with their data, file locks.
+ * The source lets go of FIFO data and (lazy) of locks when the destination
+ * takes them again: dump_handoff(); dump_handback() undoes it on rollback.
+ */
+struct file_seen {
+	pid_t pid;
+	int fd;
+	uint64_t dev, ino, id;
+};
+
+struct fifo_seen {
+	pid_t pid;
+	int fd;
+	uint64_t dev, ino;
+	size_t len;		/* bytes buffered at dump */
+	char *drained;		/* what dump_handoff() took out of it */
+	size_t nr_drained;
+};
+
+struct lock_seen {
+	pid_t pid;
+	int fd;
+	FileLock fl;
+	bool released;
+};
+
+struct dump_shared {
+	struct file_seen *f;
+	size_t f_nr, f_cap;
+	struct fifo_seen *fifo;
+	size_t fifo_nr, fifo_cap;
+	struct lock_seen *lk;
+	size_t lk_nr, lk_cap;
+	uint64_t last_id;
+};
 
 struct pipe_seen {
 	FdKind kind;		/* FD_PIPE or FD_UNIX_SK */
@@ -170,10 +218,12 @@ struct pipe_seen {
 struct dump_pipes {
 	struct pipe_seen *p;
 	size_t nr, cap;
+	struct dump_shared sh;	/* files-shared.c */
 };
 
 struct rst_pipe {
 	FdKind kind;
+	const FdEntry *file;	/* RST_OBJ_INODE, RST_OBJ_FILE: the entry to make it from */
 	uint64_t ino;
 	uint64_t peer;		/* a socketpair: the inode of end 1 */
 	uint32_t size;		/* a pipe: 0 for the default */
@@ -213,6 +263,42 @@ bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e);
 int rst_pipe_place(const struct rst_pipes *rp, FdEntry **fds, size_t n, size_t first, bool *done);
 /* sk-unix.c: the socketpair of @a and @b, queues refilled, its ends at @at and @at + 1. */
 int unix_pair_make(const FdEntry *a, const FdEntry *b, int at);
+
+/* Copy the bytes buffered in the pipe or FIFO @rfd (a copy of the task's @fd) into @e. */
+int pipe_copy_data(struct fd_dump_ctx *c, int fd, int rfd, FdEntry *e);
+
+/* files-shared.c */
+/* Grow @arr (of @nr items of @size) to hold one more; the array or NULL (logged). */
+void *xgrow(void *arr, size_t *cap, size_t nr, size_t size);
+/* Give @e (a description, no dup) its file_id: the one of an earlier task's description it shares. */
+int dump_file_shared(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
+void dump_shared_free(struct dump_shared *sh);
+/* Restore: note the FIFOs, unlinked files and shared descriptions of one task's table. */
+int rst_files_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
+/* In criu: make object @p (RST_OBJ_INODE or RST_OBJ_FILE) at @at. */
+int rst_file_make(const struct rst_pipes *rp, const struct rst_pipe *p, int at);
+/* In the task: the fd in the block of @e's inode object, or -1 (logged). */
+int rst_inode_fd(const struct rst_pipes *rp, const FdEntry *e);
+/* In the task: @e's shared description from the block put at its number (1), 0 if not made, -1 error. */
+int rst_file_place(const struct rst_pipes *rp, const FdEntry *e);
+/* A new description of the inode held by @holder, with @e's flags (O_NONBLOCK until fd_finish), at pos. */
+int reopen_inode(int holder, const FdEntry *e);
+/* files-unlinked.c: the unlinked file of @e made again, filled and nameless: an O_RDWR fd, or -1. */
+int unlinked_recreate(const FdEntry *e);
+/* files-fifo.c: the FIFO of @e (a path, or made again if unlinked) open O_RDWR and refilled, or -1. */
+int fifo_make(const FdEntry *e, const FdEntry *data);
+
+struct parasite_ctl;
+/*
+ * The hand-off (dump.c): FIFO data is taken out of the source's FIFOs
+ * (the destination refills them, maybe the same ones on this host), and
+ * with @ctl (lazy: the parasite is still in) the task's locks are dropped.
+ * dump_handback() puts back what was taken (rollback); -1 if it could not.
+ */
+int fifo_drain(struct dump_shared *sh);
+int fifo_refill(struct dump_shared *sh);
+int locks_release(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl);
+int locks_retake(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl);
 
 /* The entry for target fd @fd, or NULL. */
 FdEntry *fd_entry_of(FdEntry **fds, size_t n, unsigned int fd);

@@ -81,6 +81,14 @@ int parasite_thread_misc(struct parasite_ctl *ctl, pid_t tid, struct parasite_mi
 /* timer_gettime() and timer_getoverrun() of @nr POSIX timers (ids in @t) inside the task. */
 int parasite_get_timers(struct parasite_ctl *ctl, struct parasite_timer *t, unsigned int nr);
 
+/*
+ * Syscall @nr(@a1, @a2, &arg) inside the task (the parasite in): @arg, @len
+ * bytes (at most the args area's scratch), is copied into the task first;
+ * without @arg the third argument is 0. 0 with the syscall's result (maybe
+ * -errno) in *@ret, or -1 if the task could not run it.
+ */
+int parasite_syscall(struct parasite_ctl *ctl, long *ret, long nr, long a1, long a2, const void *arg, size_t len);
+
 /* mprotect() inside the task, e.g. to drain a PROT_NONE range; 0 / -1. */
 int parasite_mprotect(struct parasite_ctl *ctl, uint64_t addr, uint64_t len, unsigned int prot);
 
