@@ -273,6 +273,34 @@ int fifo_drain(struct dump_shared *sh)
 	return 0;
 }
 
+/*
+ * Does the FIFO @fd already hold @f's data? On this host the destination
+ * may have refilled the very FIFO before its restore failed: put it back
+ * only if it is not there. Peeks with tee, nothing consumed.
+ */
+static bool fifo_holds(int fd, const struct fifo_seen *f)
+{
+	int queued = 0, tmp[2];
+	bool same = false;
+	char *got;
+
+	if (ioctl(fd, FIONREAD, &queued) || (size_t)queued < f->nr_drained)
+		return false;
+	got = xmalloc(f->nr_drained);
+	if (!got || pipe2(tmp, O_CLOEXEC | O_NONBLOCK)) {
+		free(got);
+		return false;
+	}
+	fcntl(tmp[1], F_SETPIPE_SZ, f->nr_drained);
+	if (tee(fd, tmp[1], f->nr_drained, SPLICE_F_NONBLOCK) == (ssize_t)f->nr_drained &&
+	    read_all(tmp[0], got, f->nr_drained) == (ssize_t)f->nr_drained)
+		same = !memcmp(got, f->drained, f->nr_drained);
+	close(tmp[0]);
+	close(tmp[1]);
+	free(got);
+	return same;
+}
+
 int fifo_refill(struct dump_shared *sh)
 {
 	int ret = 0;
@@ -284,7 +312,9 @@ int fifo_refill(struct dump_shared *sh)
 		if (!f->drained)
 			continue;
 		fd = fifo_reopen(f);
-		if (fd < 0 || write_all(fd, f->drained, f->nr_drained)) {
+		if (fd >= 0 && fifo_holds(fd, f))
+			pr_info("pid %d: fd %d: its FIFO got its %zu bytes back already\n", f->pid, f->fd, f->nr_drained);
+		else if (fd < 0 || write_all(fd, f->drained, f->nr_drained)) {
 			pr_perror("pid %d: fd %d: %zu bytes of its FIFO lost: can't put them back", f->pid, f->fd,
 				  f->nr_drained);
 			ret = -1;

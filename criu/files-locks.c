@@ -234,6 +234,7 @@ static int retake_one(struct parasite_ctl *ctl, struct lock_seen *l)
 		return -1;
 	}
 	l->released = false;
+	pr_info("pid %d: fd %d: %s lock taken back\n", l->pid, l->fd, lock_kind(&l->fl));
 	return 0;
 }
 

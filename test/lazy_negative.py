@@ -31,6 +31,11 @@ something before the commit point, and checks that nothing is lost:
                   restorer-fail and handoff-fail with a process tree (tree00;
                   zombie00): every task of the destination is gone, the whole
                   source tree runs on (its root checks its children then).
+  locks-restorer-fail, fifo-restorer-fail
+                  restorer-fail with file locks (file_lock00) and FIFOs with
+                  data (fifo00): the source let go of its locks and FIFO data
+                  for the destination, which took them before it failed; the
+                  source takes them back (its locks held, its data once).
 
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
@@ -323,6 +328,10 @@ CASES = [
     # a tree: every task's restorer fails; the whole source tree resumes
     ('tree-restorer-fail', 'tree00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
     ('tree-handoff-fail', 'zombie00', restore_fault('lazy-handoff', ['lazy-pages.socket'])),
+    # the destination took the locks and refilled the FIFOs (the same ones, on this host) before it
+    # failed: the source takes its locks back and has its FIFO data exactly once
+    ('locks-restorer-fail', 'file_lock00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
+    ('fifo-restorer-fail', 'fifo00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
 ]
 
 

@@ -5,7 +5,8 @@
  * (kcmp says so, and an offset moved by one task moves for the others, a
  * status flag set by one shows in the others, O_APPEND writes of several
  * tasks all land at the end), a dup inside a child still shares it too,
- * and a child's own open of the same file keeps its own offset.
+ * a child's own open of the same file keeps its own offset, and an
+ * unlinked file the three share is still one file and one open file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,8 @@
 #define DUP_FD	 40	/* child A: a dup of RW_FD */
 #define OWN_FD	 41	/* child A: its own open of the same file */
 #define OWN_POS	 7
+#define TMP_FD	 34	/* an unlinked file, shared too */
+#define TMP_LEN	 100
 #define START	 1000
 
 static char buf[FSIZE];
@@ -81,6 +84,9 @@ static void __attribute__((noreturn)) child(char name, int cmd, int ans)
 			break;
 		case 'w':
 			ok = write(APP_FD, &name, 1) == 1;
+			break;
+		case 't': /* write through the shared unlinked file, at its shared offset */
+			ok = write(TMP_FD, "Z", 1) == 1;
 			break;
 		case 'q':
 			_exit(0);
@@ -142,6 +148,11 @@ static void check_after(pid_t a, pid_t b, int ca, int cb, int ans)
 	if (ask(ca, ans, 'w') || ask(cb, ans, 'w') || write(APP_FD, "P", 1) != 1)
 		fail("appending through the shared file failed");
 	check_log();
+	if (ask(cb, ans, 't') || lseek(TMP_FD, 0, SEEK_CUR) != TMP_LEN + 1 || pread(TMP_FD, buf, 1, TMP_LEN) != 1 ||
+	    buf[0] != 'Z')
+		fail("the unlinked file is not one open file of the parent and child B any more");
+	if (kcmp_file(getpid(), a, TMP_FD, TMP_FD))
+		fail("kcmp: child A's unlinked file is not the parent's open file");
 }
 
 int main(int argc, char **argv)
@@ -154,7 +165,9 @@ int main(int argc, char **argv)
 	put_file("shared.dat", 0x5151);
 	put_file("log.dat", 0x6161);
 	if (dup2(open("shared.dat", O_RDWR), RW_FD) != RW_FD || dup2(open("log.dat", O_WRONLY | O_APPEND), APP_FD) != APP_FD ||
-	    lseek(RW_FD, START, SEEK_SET) != START || pipe(ca) || pipe(cb) || pipe(ans)) {
+	    lseek(RW_FD, START, SEEK_SET) != START || pipe(ca) || pipe(cb) || pipe(ans) ||
+	    dup2(open("tmp.dat", O_RDWR | O_CREAT | O_TRUNC, 0600), TMP_FD) != TMP_FD ||
+	    write(TMP_FD, buf, TMP_LEN) != TMP_LEN || unlink("tmp.dat")) {
 		fail("setup: %s", strerror(errno));
 		return test_finish();
 	}
