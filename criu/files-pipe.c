@@ -390,6 +390,7 @@ static int make_obj(const struct rst_pipes *rp, const struct rst_pipe *p, int at
 
 int rst_pipes_make(struct rst_pipes *rp)
 {
+	rst_files_prune(rp);
 	if (!rp->nr)
 		return 0;
 	if (reserve_block(rp, 2 * rp->nr))

@@ -168,6 +168,16 @@ int rst_files_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 	return 0;
 }
 
+void rst_files_prune(struct rst_pipes *rp)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < rp->nr; i++)
+		if (rp->p[i].kind != RST_OBJ_FILE || rp->p[i].tasks > 1)
+			rp->p[k++] = rp->p[i];
+	rp->nr = k;
+}
+
 int reopen_inode(int holder, const FdEntry *e)
 {
 	int flags = e->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY);

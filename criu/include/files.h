@@ -275,6 +275,8 @@ int dump_file_shared(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry
 void dump_shared_free(struct dump_shared *sh);
 /* Restore: note the FIFOs, unlinked files and shared descriptions of one task's table. */
 int rst_files_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
+/* Once every task is added: drop the descriptions only one task holds (it opens them itself). */
+void rst_files_prune(struct rst_pipes *rp);
 /* In criu: make object @p (RST_OBJ_INODE or RST_OBJ_FILE) at @at. */
 int rst_file_make(const struct rst_pipes *rp, const struct rst_pipe *p, int at);
 /* In the task: the fd in the block of @e's inode object, or -1 (logged). */
