@@ -18,7 +18,8 @@ once.  Debian's /usr/bin/python3 and its standard library only.
 
 A test started by test_init_pidns() is PID 1 of its own PID namespace: it is
 restored as the init of a new one, at whatever pid, and the runner checks
-that instead of the same pid (TestProgram.check_restored_pid).
+that instead of the same pid (TestProgram.check_restored_pid). In plain mode
+it is restored without -d: criu waits for it and must exit with its status.
 """
 
 import argparse
@@ -412,6 +413,8 @@ class TestRun:
                              % describe_status(status))
 
     def restore(self, pid, extra=()):
+        if self.mode == 'plain' and self.test.pidns_init:
+            return self.restore_attached(pid)
         rpidfile = os.path.join(self.workdir, 'restore.pid')
         rc, out = self.criu.run(self.out('restore'), 'restore', *extra, '-D', self.imgdir, '-d', '--pidfile',
                                 rpidfile, '-v4', '-o', 'restore.log', cwd=self.workdir)
@@ -420,6 +423,33 @@ class TestRun:
         rpid = read_pidfile(rpidfile, 'restore')
         self.test.check_restored_pid(rpid, pid)
         self.test.stop_and_check(rpid)
+
+    def restore_attached(self, pid):
+        """A PID namespace's init, in plain mode: restored without -d, criu
+        stays its parent and must exit with its status (0) after SIGTERM."""
+        rpidfile = os.path.join(self.workdir, 'restore.pid')
+        rfd, wfd = os.pipe()
+        try:
+            restore = self.criu.start(self.out('restore'), 'restore', '-D', self.imgdir, '--pidfile', rpidfile,
+                                      '--status-fd', wfd, '-v4', '-o', 'restore.log', cwd=self.workdir,
+                                      pass_fds=(wfd,))
+        finally:
+            os.close(wfd)
+        self.daemons.append(restore)
+        try:
+            ready, _, _ = select.select([rfd], [], [], self.criu.timeout)
+            data = os.read(rfd, 1) if ready else b''
+        finally:
+            os.close(rfd)
+        if not data:
+            raise TestFailed('criu restore (attached) did not say the tree runs')
+        rpid = read_pidfile(rpidfile, 'restore')
+        self.test.check_restored_pid(rpid, pid)
+        os.kill(rpid, signal.SIGTERM)
+        rc = restore.wait(EXIT_TIMEOUT)
+        self.test.verdict(None)
+        if rc != 0:
+            raise TestFailed('criu restore (attached) exited %d: the restored root\'s status' % rc)
 
     def out(self, what):
         return os.path.join(self.workdir, 'criu-%s.out' % what)

@@ -97,8 +97,13 @@ static void __attribute__((noreturn)) wait_and_check(pid_t pid, pid_t ppid, pid_
 static void *thread_fn(void *arg)
 {
 	pid_t tid = syscall(SYS_gettid), now;
+	sigset_t term;
 	char c;
 
+	/* SIGTERM is a's main thread's: it may come while that one still blocks it */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
 	if (write(thr_out[1], &tid, sizeof(tid)) != sizeof(tid))
 		return NULL;
 	if (read(thr_in[0], &c, 1) != 1)
