@@ -129,6 +129,24 @@ static void *ticker(void *arg)
 	return NULL;
 }
 
+/*
+ * The thread is created with SIGTERM blocked: the kernel would otherwise hand
+ * the SIGTERM to it whenever the main thread has it blocked for a moment
+ * (e.g. just after restore), and test_waitsig() would sleep on.
+ */
+static int spawn_ticker(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t m, old;
+	int ret;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &m, &old);
+	ret = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 /* The thread still runs after restore: the ticks go on. */
 static void check_ticks(void)
 {
@@ -145,7 +163,7 @@ static void child_b(int ready)
 	pthread_t t;
 	struct who w;
 
-	if (remember(&w, 0x2222) || pthread_create(&t, NULL, ticker, NULL))
+	if (remember(&w, 0x2222) || spawn_ticker(&t, ticker, NULL))
 		_exit(2);
 	if (write(ready, "r", 1) != 1)
 		_exit(2);

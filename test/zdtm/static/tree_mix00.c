@@ -42,6 +42,20 @@ static void *ticker(void *arg)
 	return NULL;
 }
 
+/* SIGTERM blocked in the thread: it must reach the main thread's test_waitsig(). */
+static int spawn_ticker(pthread_t *t, void *arg)
+{
+	sigset_t m, old;
+	int ret;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &m, &old);
+	ret = pthread_create(t, NULL, ticker, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 static int wait_mark(volatile const char *p, char want)
 {
 	for (int i = 0; i < 3000 && *p != want; i++)
@@ -180,8 +194,8 @@ int main(int argc, char **argv)
 	efd = eventfd(5, 0);
 	ep = epoll_create1(0);
 	if (a < 0 || b < 0 || efd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) ||
-	    pthread_create(&th[0], NULL, ticker, (void *)&ticks[0]) ||
-	    pthread_create(&th[1], NULL, ticker, (void *)&ticks[1])) {
+	    spawn_ticker(&th[0], (void *)&ticks[0]) ||
+	    spawn_ticker(&th[1], (void *)&ticks[1])) {
 		fail("setup: %s", strerror(errno));
 		return test_finish();
 	}
