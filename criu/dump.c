@@ -61,6 +61,7 @@ struct dump_ctx {
 	MmEntry mm;
 	struct mem_stats mst;
 	struct dump_pipes *pipes;	/* the tree's pipe ends (files-pipe.c) */
+	const struct dump_ctx *parent;	/* dumped before us, still frozen; NULL for the root */
 	uint64_t lazy_present;		/* --lazy-pages: present pages the lazy server found */
 	long long t_freeze, t_mem, t_end;
 };
@@ -166,6 +167,7 @@ static struct page_xfer *open_xfer(struct dump_ctx *c)
 static int dump_with_parasite(struct dump_ctx *c)
 {
 	struct parasite_misc misc;
+	struct mem_parent parent;
 	struct page_xfer *xfer;
 	int ret;
 
@@ -183,7 +185,9 @@ static int dump_with_parasite(struct dump_ctx *c)
 	if (!xfer)
 		return -1;
 	c->t_mem = now_ns();
-	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst, c->o->lazy_pages);
+	if (c->parent)
+		parent = (struct mem_parent){ c->parent->pid, &c->parent->vmas };
+	ret = dump_task_memory(c->pid, &c->vmas, c->ctl, xfer, &c->mst, c->o->lazy_pages, c->parent ? &parent : NULL);
 	if (ret)
 		xfer->abort(xfer);
 	else if (xfer->close(xfer))
@@ -329,6 +333,9 @@ static int dump_tree(struct tree_dump *td)
 		c->threads = &it->threads;
 		c->t_freeze = td->t_freeze;
 		c->pipes = &td->pipes;
+		for (unsigned int j = 0; j + 1 < td->nr; j++)
+			if (td->tasks[j].pid == it->ppid)
+				c->parent = &td->tasks[j];
 		if (dump_frozen(c))
 			return -1;
 	}

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -66,6 +67,8 @@ struct pm_walk {
 struct mem_ctx {
 	struct mem_dump *md;
 	struct page_pipe *pp;
+	int parent_fd;			/* the parent's /proc/PID/pagemap, or -1 */
+	uint64_t *ppme;			/* 2 * PME_CHUNK entries of the parent's */
 	size_t next;			/* first buffer not yet filled */
 	bool hold;			/* collecting an unreadable VMA: no filling yet */
 	bool lazy;			/* the current VMA's pages are PPB_LAZY */
@@ -118,6 +121,22 @@ int pme_runs(const uint64_t *pme, size_t nr, uint64_t vaddr, enum vma_type type,
 		i = j;
 	}
 	return 0;
+}
+
+static bool pme_has_pfn(uint64_t pme, uint64_t pfn)
+{
+	return (pme & (PME_PRESENT | PME_SWAP)) == PME_PRESENT && (pme & PME_PFN_MASK) == pfn;
+}
+
+enum cow_kind pme_cow_kind(uint64_t me, uint64_t p1, uint64_t p2, uint64_t zero_pfn)
+{
+	uint64_t pfn = me & PME_PFN_MASK;
+
+	if (!pme_dumpable(me, VT_ANON, zero_pfn))
+		return COW_HOLE;
+	if (!pfn || pfn == zero_pfn || !pme_has_pfn(me, pfn))
+		return COW_DUMP;
+	return pme_has_pfn(p1, pfn) && pme_has_pfn(p2, pfn) ? COW_PARENT : COW_DUMP;
 }
 
 size_t mem_pipe_size(void)
@@ -404,6 +423,116 @@ static int defer_vma(struct mem_ctx *c, const struct vma *v)
 	return 0;
 }
 
+/* ---- pages still shared with the parent (mem_parent) ---- */
+
+static bool vma_stack(const struct vma *v)
+{
+	return v->name && !strncmp(v->name, "[stack", 6);
+}
+
+/* A readable private anonymous VMA, not a stack, that the parent has with the same bounds. */
+static bool cow_candidate(const struct mem_ctx *c, const struct vma *v)
+{
+	const struct vma_list *pv;
+
+	if (c->parent_fd < 0 || v->type != VT_ANON || vma_stack(v) || !(v->prot & PROT_READ))
+		return false;
+	pv = c->md->parent->vmas;
+	for (size_t i = 0; i < pv->nr && pv->v[i].start <= v->start; i++)
+		if (pv->v[i].start == v->start)
+			return pv->v[i].end == v->end && pv->v[i].type == VT_ANON && !vma_stack(&pv->v[i]);
+	return false;
+}
+
+static int cow_run(struct mem_ctx *c, uint64_t vaddr, uint64_t nr, enum cow_kind kind)
+{
+	if (kind != COW_PARENT)
+		return add_run(c, vaddr, nr, kind == COW_DUMP);
+	/* entries go out in address order: what is planned below goes first */
+	if (flush(c, true))
+		return -1;
+	c->md->st->pages_parent += nr;
+	return c->md->xfer->write_pagemap(c->md->xfer, vaddr, nr, PE_PARENT);
+}
+
+static int pread_pme(int fd, pid_t pid, uint64_t *pme, size_t nr, uint64_t addr)
+{
+	off_t off = (off_t)(addr >> PAGE_SHIFT) * sizeof(uint64_t);
+
+	if (pread(fd, pme, nr * sizeof(uint64_t), off) != (ssize_t)(nr * sizeof(uint64_t))) {
+		pr_perror("pid %d: can't read pagemap at 0x%llx", pid, (unsigned long long)addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Classify one chunk of @nr pages at @addr: the parent's entries, ours, the parent's again. */
+static int cow_chunk(struct mem_ctx *c, uint64_t addr, size_t nr)
+{
+	uint64_t *p1 = c->ppme, *p2 = c->ppme + PME_CHUNK, *me = c->w.pme;
+	pid_t ppid = c->md->parent->pid;
+	size_t i = 0, j;
+
+	c->md->st->pagemap_reads += 3;
+	if (pread_pme(c->parent_fd, ppid, p1, nr, addr) || pread_pme(c->w.fd, c->md->pid, me, nr, addr) ||
+	    pread_pme(c->parent_fd, ppid, p2, nr, addr))
+		return -1;
+	while (i < nr) {
+		enum cow_kind k = pme_cow_kind(me[i], p1[i], p2[i], c->w.zero_pfn);
+
+		for (j = i + 1; j < nr && pme_cow_kind(me[j], p1[j], p2[j], c->w.zero_pfn) == k; j++)
+			;
+		if (cow_run(c, addr + ((uint64_t)i << PAGE_SHIFT), j - i, k))
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+static int cow_vma(struct mem_ctx *c, const struct vma *v)
+{
+	if (!c->w.zero_pfn)
+		c->w.zero_pfn = probe_zero_pfn();
+	for (uint64_t addr = v->start; addr < v->end;) {
+		size_t nr = min_t(uint64_t, (v->end - addr) >> PAGE_SHIFT, PME_CHUNK);
+
+		if (cow_chunk(c, addr, nr))
+			return -1;
+		addr += (uint64_t)nr << PAGE_SHIFT;
+		if (walk_batch(&c->w))
+			return -1;
+	}
+	return 0;
+}
+
+static int cow_open(struct mem_ctx *c)
+{
+	char path[64];
+
+	c->parent_fd = -1;
+	if (!c->md->parent || (c->md->flags & MD_DEFER_LAZY))
+		return 0;
+	c->ppme = xmalloc(2 * PME_CHUNK * sizeof(*c->ppme));
+	if (!c->ppme)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->md->parent->pid);
+	c->parent_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->parent_fd < 0) {
+		pr_perror("pid %d: can't open its parent's %s", c->md->pid, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void cow_close(struct mem_ctx *c)
+{
+	if (c->parent_fd >= 0)
+		close(c->parent_fd);
+	c->parent_fd = -1;
+	free(c->ppme);
+	c->ppme = NULL;
+}
+
 static int dump_vma(struct mem_ctx *c, const struct vma *v)
 {
 	bool defer = c->md->flags & MD_DEFER_LAZY;
@@ -413,6 +542,8 @@ static int dump_vma(struct mem_ctx *c, const struct vma *v)
 	/* unreadable lazy VMAs of a deferred dump are written in full, like file pages */
 	c->lazy = vma_lazy(v) && !defer;
 	c->md->st->pages_scanned += (v->end - v->start) >> PAGE_SHIFT;
+	if (cow_candidate(c, v))
+		return cow_vma(c, v);
 	if (!(v->prot & PROT_READ)) {
 		if (flush(c, true))
 			return -1;
@@ -426,13 +557,13 @@ static int dump_vma(struct mem_ctx *c, const struct vma *v)
 int mem_dump(struct mem_dump *md)
 {
 	long long t0 = now_ns();
-	struct mem_ctx c = { .md = md };
+	struct mem_ctx c = { .md = md, .parent_fd = -1 };
 	int ret = -1;
 
 	if (!md->pipe_size)
 		md->pipe_size = mem_pipe_size();
 	c.pp = pp_create(md->pipe_size, 0, 0);
-	if (!c.pp || walk_init(&c.w, md->pid, md->st, md->flags & MD_NO_SCAN))
+	if (!c.pp || walk_init(&c.w, md->pid, md->st, md->flags & MD_NO_SCAN) || cow_open(&c))
 		goto out;
 	c.w.cb = add_run;
 	c.w.batch = flush_batch;
@@ -446,15 +577,16 @@ int mem_dump(struct mem_dump *md)
 	if (flush(&c, true))
 		goto out;
 	ret = 0;
-	pr_debug("pid %d: %llu of %llu pages dumped, %llu holes, %llu pipes, %llu pages left lazy\n", md->pid,
-		 (unsigned long long)md->st->pages_dumped, (unsigned long long)md->st->pages_scanned,
+	pr_debug("pid %d: %llu of %llu pages dumped, %llu holes, %llu pipes, %llu pages left lazy, %llu the parent's\n",
+		 md->pid, (unsigned long long)md->st->pages_dumped, (unsigned long long)md->st->pages_scanned,
 		 (unsigned long long)md->st->pages_holes, (unsigned long long)md->st->nr_pipes,
-		 (unsigned long long)md->st->pages_deferred);
+		 (unsigned long long)md->st->pages_deferred, (unsigned long long)md->st->pages_parent);
 out:
 	/* the task lends us no fd past the dump, whatever happened */
 	if (md->filler->settle && md->filler->settle(md->filler))
 		ret = -1;
 	pp_destroy(c.pp);
+	cow_close(&c);
 	walk_fini(&c.w);
 	md->st->time_ns += now_ns() - t0;
 	return ret;
@@ -605,11 +737,12 @@ void parasite_filler_init(struct parasite_filler *pf, struct parasite_ctl *ctl)
 }
 
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st, bool defer_lazy)
+		     struct mem_stats *st, bool defer_lazy, const struct mem_parent *parent)
 {
 	struct parasite_filler pf;
 	struct mem_dump md = {
 		.pid = pid,
+		.parent = parent,
 		.vmas = vmas,
 		.filler = &pf.f,
 		.xfer = xfer,

@@ -21,8 +21,8 @@ static int pm_push(struct pagemap *pm, size_t *cap, const PagemapEntry *pe, uint
 {
 	struct pm_run *r;
 
-	if (pe->vaddr & (PAGE_SIZE - 1) || !pe->nr_pages || pe->flags & ~(PM_PRESENT | PM_LAZY) ||
-	    pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE < pe->vaddr) {
+	if (pe->vaddr & (PAGE_SIZE - 1) || !pe->nr_pages || pe->flags & ~(PM_PRESENT | PM_LAZY | PM_PARENT) ||
+	    ((pe->flags & PM_PARENT) && pe->flags != PM_PARENT) || pe->vaddr + (uint64_t)pe->nr_pages * PAGE_SIZE < pe->vaddr) {
 		pr_err("%s: bad entry %zu: vaddr 0x%llx, %u pages, flags 0x%x\n", name, pm->nr,
 		       (unsigned long long)pe->vaddr, pe->nr_pages, pe->flags);
 		return -1;

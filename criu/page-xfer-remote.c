@@ -92,7 +92,8 @@ static int remote_write_pagemap(struct page_xfer *x, uint64_t vaddr, uint64_t nr
 {
 	struct xfer_remote *r = to_remote(x);
 
-	if ((vaddr & ~PAGE_MASK) || !nr_pages || !flags || (flags & ~(PE_PRESENT | PE_LAZY))) {
+	if ((vaddr & ~PAGE_MASK) || !nr_pages || !flags || (flags & ~(PE_PRESENT | PE_LAZY | PE_PARENT)) ||
+	    ((flags & PE_PARENT) && flags != PE_PARENT)) {
 		pr_err("pid %d: bad run of %llu pages at 0x%llx, flags 0x%x\n", r->pid, (unsigned long long)nr_pages,
 		       (unsigned long long)vaddr, flags);
 		return -1;

@@ -64,7 +64,8 @@ static int check_run(const struct xfer_local *l, uint64_t vaddr, uint64_t nr_pag
 		       (unsigned long long)vaddr, (unsigned long long)l->last_end);
 		return -1;
 	}
-	if (!flags || (flags & ~(PE_PRESENT | PE_LAZY))) {
+	if (!flags || (flags & ~(PE_PRESENT | PE_LAZY | PE_PARENT)) ||
+	    ((flags & PE_PARENT) && flags != PE_PARENT)) {
 		pr_err("pid %lu: run at 0x%llx: bad flags 0x%x\n", l->pid, (unsigned long long)vaddr, flags);
 		return -1;
 	}

@@ -269,6 +269,27 @@ static uint64_t find_hole(struct area_plan *p, uint64_t len)
 	return top >= LOWEST_AREA + len ? top - len : 0;
 }
 
+uint64_t rst_tree_hole(const struct rst_tree *t, uint64_t len)
+{
+	struct area_plan p = {};
+	uint64_t addr = 0;
+
+	if (scan_own_maps(&p))
+		goto out;
+	for (size_t i = 0; i < t->nr; i++) {
+		const MmEntry *mm = t->tasks[i].img.mm;
+
+		for (size_t k = 0; mm && k < mm->n_vmas; k++)
+			if (mm->vmas[k]->kind != VMA_KIND__VMA_VSYSCALL &&
+			    plan_busy(&p, mm->vmas[k]->start, mm->vmas[k]->end))
+				goto out;
+	}
+	addr = find_hole(&p, len);
+out:
+	free(p.busy);
+	return addr;
+}
+
 /* ---- filling the arguments ------------------------------------------ */
 
 static int fill_specials(const struct rst_ctx *c, const struct area_plan *p, struct restorer_args *a)
@@ -325,9 +346,16 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 			r->flags |= RST_VMA_SHMEM; /* its fd: once criu made the objects, rst_area_shmem() */
 		if (v->has_growsdown && v->growsdown)
 			r->flags |= RST_VMA_GROWSDOWN;
+		r->slot = rst_premap_slot(c, i);
+		if (r->slot)
+			r->flags |= RST_VMA_SLOT;
 		if (a->nr_vmas > 1 && r->kind == RST_VMA_ANON && r[-1].kind == RST_VMA_ANON && r[-1].end == r->start &&
-		    r[-1].prot == r->prot && (r[-1].flags & RST_VMA_GROWSDOWN) == (r->flags & RST_VMA_GROWSDOWN))
+		    r[-1].prot == r->prot && (r[-1].flags & RST_VMA_GROWSDOWN) == (r->flags & RST_VMA_GROWSDOWN)) {
 			r->flags |= RST_VMA_NOMERGE;
+			/* a moved slot would merge with a fresh mapping below: that one gets its own anon_vma */
+			if (r->flags & RST_VMA_SLOT)
+				r[-1].flags |= RST_VMA_NOMERGE;
+		}
 		if (v->path) {
 			strcpy((char *)a + *str_off, v->path);
 			r->path_off = *str_off;
@@ -336,8 +364,14 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 	}
 }
 
-/* Cut @e's pages at mapping boundaries; mark the mappings to be filled. */
-static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t off, uint32_t *first_vma)
+/*
+ * Cut @e's pages at mapping boundaries; mark the mappings to be filled.
+ * Pages of a premapped mapping (RST_VMA_SLOT) are the task's to read into
+ * its slot before it forks (restore-premap.c), all of them, lazy or not:
+ * @slots_only for a lazy entry, whose other pages the daemon serves.
+ */
+static int add_runs(struct rst_ctx *c, struct restorer_args *a, const PagemapEntry *e, uint64_t off,
+		    uint32_t *first_vma, bool slots_only)
 {
 	struct rst_vma *v = (void *)((char *)a + a->vmas_off);
 	struct rst_pages *runs = (void *)((char *)a + a->pages_off);
@@ -349,6 +383,19 @@ static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t of
 	for (k = *first_vma; k < a->nr_vmas && v[k].start < end; k++) {
 		uint64_t ss = max_t(uint64_t, s, v[k].start), ee = min_t(uint64_t, end, v[k].end);
 
+		if (v[k].flags & RST_VMA_SLOT) {
+			if (!(e->flags & PAGEMAP_FLAGS__PE_PRESENT)) {
+				pr_err("pagemap-%d.img: pages %#llx-%#llx are lazy without data, but a child shares "
+				       "their mapping since fork\n",
+				       c->pid, (unsigned long long)ss, (unsigned long long)ee);
+				return -1;
+			}
+			if (rst_premap_add_run(c, v[k].slot + (ss - v[k].start), (ee - ss) / PAGE_SIZE, off + (ss - s)))
+				return -1;
+			continue;
+		}
+		if (slots_only)
+			continue;
 		if (v[k].kind == RST_VMA_FILE_SHARED || (v[k].flags & RST_VMA_SHMEM)) {
 			pr_debug("pages %#llx-%#llx are in a shared mapping: the file or criu's object has them\n",
 				 (unsigned long long)ss, (unsigned long long)ee);
@@ -357,6 +404,7 @@ static void add_runs(struct restorer_args *a, const PagemapEntry *e, uint64_t of
 		runs[a->nr_pages++] = (struct rst_pages){ss, (ee - ss) / PAGE_SIZE, off + (ss - s)};
 		v[k].flags |= RST_VMA_FILL;
 	}
+	return 0;
 }
 
 /* The mappings @e's pages lie in (private anonymous, checked) get registered with the uffd. */
@@ -374,24 +422,31 @@ static void mark_lazy(struct restorer_args *a, const PagemapEntry *e, uint32_t *
 /*
  * Plain: every page with data is read in. --lazy-pages: the daemon serves
  * the PE_LAZY ones, which may still have data in the pages image (a full
- * dump), so the offset counts every PE_PRESENT page either way.
+ * dump), so the offset counts every PE_PRESENT page either way. PE_PARENT
+ * pages have no data: the slot inherited from the parent holds them.
  */
-static void fill_pages(const struct rst_ctx *c, struct restorer_args *a)
+static int fill_pages(struct rst_ctx *c, struct restorer_args *a)
 {
 	bool lazy = c->o->lazy_pages;
 	uint64_t off = 0;
-	uint32_t first_vma = 0, first_lazy = 0;
+	uint32_t first_vma = 0, first_lazy = 0, first_slot = 0;
 
 	for (size_t i = 0; i < c->img.nr_pme; i++) {
 		const PagemapEntry *e = c->img.pme[i];
+		int ret = 0;
 
-		if (lazy && (e->flags & PAGEMAP_FLAGS__PE_LAZY))
+		if (lazy && (e->flags & PAGEMAP_FLAGS__PE_LAZY)) {
 			mark_lazy(a, e, &first_lazy);
-		else if (e->flags & PAGEMAP_FLAGS__PE_PRESENT)
-			add_runs(a, e, off, &first_vma);
+			ret = add_runs(c, a, e, off, &first_slot, true);
+		} else if (e->flags & PAGEMAP_FLAGS__PE_PRESENT) {
+			ret = add_runs(c, a, e, off, &first_vma, false);
+		}
+		if (ret)
+			return -1;
 		if (e->flags & PAGEMAP_FLAGS__PE_PRESENT)
 			off += (uint64_t)e->nr_pages * PAGE_SIZE;
 	}
+	return 0;
 }
 
 static void fill_lazy(const struct rst_ctx *c, struct restorer_args *a, uint64_t *str_off)
@@ -610,8 +665,11 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	fill_threads(c, a, a->scratch_start + ALIGN_UP(p->scratch_len, PAGE_SIZE), &str_off);
 	if (fill_specials(c, p, a))
 		return -1;
+	a->premap_start = c->tree->premap_start;
+	a->premap_len = c->tree->premap_len;
 	fill_vmas(c, a, &str_off);
-	fill_pages(c, a);
+	if (fill_pages(c, a))
+		return -1;
 	fill_lazy(c, a, &str_off);
 	fill_signals(c, a);
 	fill_task(c, a);

@@ -411,9 +411,17 @@ static int check_pagemap_entry(const char *name, const MmEntry *mm, const Pagema
 		       (unsigned long long)e->vaddr, (unsigned long long)end);
 		return -1;
 	}
-	if (e->flags & ~(PAGEMAP_FLAGS__PE_PRESENT | PAGEMAP_FLAGS__PE_LAZY)) {
+	if (e->flags & ~(PAGEMAP_FLAGS__PE_PRESENT | PAGEMAP_FLAGS__PE_LAZY | PAGEMAP_FLAGS__PE_PARENT)) {
 		pr_err("%s: corrupt: entry at %#llx has unknown flags %#x\n", name, (unsigned long long)e->vaddr,
 		       e->flags);
+		return -1;
+	}
+	/* the parent's pages: nothing else, and only where a fork shares them (restore-premap.c checks more) */
+	if ((e->flags & PAGEMAP_FLAGS__PE_PARENT) &&
+	    (e->flags != PAGEMAP_FLAGS__PE_PARENT || !range_anon(mm, e->vaddr, end))) {
+		pr_err("%s: corrupt: entry at %#llx is the parent's pages with flags %#x or outside private "
+		       "anonymous mappings\n",
+		       name, (unsigned long long)e->vaddr, e->flags);
 		return -1;
 	}
 	return check_lazy_entry(name, mm, e, end, lazy);

@@ -98,15 +98,20 @@ static int init_tasks(struct rst_tree *t)
 	return 0;
 }
 
-static int prepare_task(struct rst_ctx *c)
+static int read_task(struct rst_ctx *c)
 {
 	if (pipe2(c->go, O_CLOEXEC)) {
 		pr_perror("can't create a pipe");
 		return -1;
 	}
+	return c->pt->zombie ? 0 : rst_read_images(c);
+}
+
+static int prepare_task(struct rst_ctx *c)
+{
 	if (c->pt->zombie)
 		return 0;
-	if (rst_read_images(c) || rst_prepare_fds(c) || rst_prepare_area(c))
+	if (rst_prepare_fds(c) || rst_prepare_area(c))
 		return -1;
 	return 0;
 }
@@ -136,6 +141,12 @@ int rst_tree_prepare(struct rst_tree *t)
 	if (rst_read_inventory(t) || init_tasks(t))
 		return -1;
 	for (size_t i = 0; i < t->nr; i++)
+		if (read_task(&t->tasks[i]))
+			return -1;
+	/* memory shared since fork: a range for it, before the areas are placed clear of it */
+	if (rst_premap_plan(t))
+		return -1;
+	for (size_t i = 0; i < t->nr; i++)
 		if (prepare_task(&t->tasks[i]) || rst_pipes_add(&t->pipes, t->tasks[i].img.fds, t->tasks[i].img.nr_fds) ||
 		    rst_shmem_add(&t->pipes, t->tasks[i].img.mm))
 			return -1;
@@ -155,6 +166,7 @@ int rst_tree_prepare(struct rst_tree *t)
 
 void rst_tree_free(struct rst_tree *t)
 {
+	rst_premap_free(t);
 	for (size_t i = 0; t->tasks && i < t->nr; i++) {
 		struct rst_ctx *c = &t->tasks[i];
 
@@ -380,7 +392,7 @@ int rst_tree_child(struct rst_ctx *c)
 {
 	close_others(c, false);
 	close(c->tree->ready[0]);
-	if (start_session(c) || fork_children(c)) {
+	if (start_session(c) || rst_premap_fill(c) || fork_children(c)) {
 		say_ready(c, -c->pid);
 		return -1;
 	}

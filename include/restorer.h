@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define RST_MAGIC	0x52535452u /* "RSTR" */
-#define RST_VERSION	5
+#define RST_VERSION	6
 #define RST_NSIG	64
 #define RST_MAX_AUXV	128 /* words, incl. the AT_NULL pair */
 #define RST_MAX_RLIMITS 16
@@ -61,6 +61,7 @@ enum rst_vma_kind {
 #define RST_VMA_NOMERGE	  0x4u /* was apart from the same-looking mapping below it */
 #define RST_VMA_LAZY	  0x8u /* private anonymous with lazy pages: register with the uffd */
 #define RST_VMA_SHMEM	  0x10u /* shared anonymous: map @fd, the object criu made and filled */
+#define RST_VMA_SLOT	  0x20u /* private anonymous, premapped and filled at @slot: move it into place */
 
 struct rst_vma {
 	uint64_t start, end;
@@ -72,6 +73,7 @@ struct rst_vma {
 	uint64_t path_off;   /* NUL-terminated path, offset from args; 0: none */
 	int32_t fd;	     /* RST_VMA_SHMEM: inherited from criu, closed once mapped; else -1 */
 	uint32_t pad;
+	uint64_t slot; /* RST_VMA_SLOT: where it is, read-write, inside the premap range */
 };
 
 /* A run of pages to read from the pages image into place. */
@@ -262,9 +264,16 @@ struct restorer_args {
 	uint64_t threads_off; /* struct rst_thread[nr_threads] */
 	uint32_t threads_left; /* written by the blob: threads not done yet (a futex) */
 	uint32_t pad1;
+
+	/*
+	 * The premap range (criu/restore-premap.c): the RST_VMA_SLOT mappings,
+	 * shared copy-on-write with the parent task, wait there; kept until
+	 * they are moved into place, then unmapped with whatever else is left.
+	 */
+	uint64_t premap_start, premap_len;
 };
 
-_Static_assert(sizeof(struct rst_vma) == 56, "rst_vma layout");
+_Static_assert(sizeof(struct rst_vma) == 64, "rst_vma layout");
 _Static_assert(sizeof(struct rst_pages) == 24, "rst_pages layout");
 _Static_assert(sizeof(struct rst_special) == 24, "rst_special layout");
 _Static_assert(sizeof(struct rst_siginfo) == 136, "rst_siginfo layout");

@@ -197,13 +197,13 @@ def kill_test_pid(pid, binary):
 class Cmd:
     """A command run in the background, output captured into a file."""
 
-    def __init__(self, argv, out_path, cwd=None, pass_fds=()):
+    def __init__(self, argv, out_path, cwd=None, pass_fds=(), env=None):
         self.argv = [str(a) for a in argv]
         self.out_path = out_path
         with open(out_path, 'ab') as out:
             try:
                 self.proc = subprocess.Popen(self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=subprocess.STDOUT, pass_fds=pass_fds)
+                                             stderr=subprocess.STDOUT, pass_fds=pass_fds, env=env)
             except OSError as e:
                 raise TestFailed('cannot run %s: %s' % (self.argv[0], e))
         self.pid = self.proc.pid
@@ -236,9 +236,9 @@ class Cmd:
         return read_text(self.out_path)
 
 
-def run_cmd(argv, out_path, timeout, cwd=None):
+def run_cmd(argv, out_path, timeout, cwd=None, env=None):
     """Run a command to completion; return (exit code, its output)."""
-    cmd = Cmd(argv, out_path, cwd)
+    cmd = Cmd(argv, out_path, cwd, env=env)
     rc = cmd.wait(timeout)
     return rc, cmd.output()
 
@@ -295,8 +295,9 @@ def build_tests():
 class TestProgram:
     """One started instance of a zdtm test program."""
 
-    def __init__(self, name, workdir):
+    def __init__(self, name, workdir, mode='none'):
         self.name = name
+        self.mode = mode        # ZDTM_MODE in the test's environment
         self.binary = os.path.join(STATIC_DIR, name)
         self.workdir = workdir
         self.pidfile = os.path.join(workdir, 'test.pid')
@@ -309,7 +310,8 @@ class TestProgram:
         if not os.access(self.binary, os.X_OK):
             raise TestFailed('%s is not built (make -C test/zdtm)' % self.binary)
         argv = [self.binary, '--pidfile=' + self.pidfile, '--outfile=' + self.outfile]
-        rc, out = run_cmd(argv, os.path.join(self.workdir, 'launch.out'), START_TIMEOUT, cwd=self.workdir)
+        env = dict(os.environ, ZDTM_MODE=self.mode)
+        rc, out = run_cmd(argv, os.path.join(self.workdir, 'launch.out'), START_TIMEOUT, cwd=self.workdir, env=env)
         if rc != 0:
             raise TestFailed('test did not start (exit code %d): %s' % (rc, out.strip()))
         self.pid = read_pidfile(self.pidfile, 'test')
@@ -388,7 +390,7 @@ class TestRun:
         self.workdir = tempfile.mkdtemp(prefix='zdtm-%s-%s-' % (name, self.mode))
         self.imgdir = os.path.join(self.workdir, 'img')
         os.mkdir(self.imgdir)
-        self.test = TestProgram(name, self.workdir)
+        self.test = TestProgram(name, self.workdir, self.mode)
         self.daemons = []       # background Cmds to kill on failure
         self.log_dirs = [self.imgdir, self.workdir]
 

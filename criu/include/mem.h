@@ -47,6 +47,7 @@ struct mem_stats {
 	uint64_t pages_dumped;	/* pages put into pipes (written or retained) */
 	uint64_t pages_deferred; /* MD_DEFER_LAZY: pages of lazy VMAs left in the task */
 	uint64_t pages_holes;	/* never-present pages: restore leaves them unpopulated */
+	uint64_t pages_parent;	/* PE_PARENT: the parent's pages, still shared since a fork */
 	uint64_t bytes;		/* page data written to the page_xfer */
 	uint64_t nr_pipes;	/* pipes filled */
 	uint64_t scan_ioctls;	/* PAGEMAP_SCAN calls */
@@ -74,8 +75,20 @@ struct mem_filler {
 /* A deferred VMA's entry is split at this many pages (pagemap nr_pages is 32 bits). */
 #define MEM_ENTRY_MAX (1ULL << 30)
 
+/*
+ * The dumped parent of the task (its VMAs as collected, frozen like us):
+ * a page of ours that is the very page it maps at the same address, in a
+ * private anonymous VMA both have with the same bounds (inherited over
+ * fork, copy-on-write and untouched since), is written as PE_PARENT.
+ */
+struct mem_parent {
+	pid_t pid;
+	const struct vma_list *vmas;
+};
+
 struct mem_dump {
 	pid_t pid;
+	const struct mem_parent *parent; /* NULL: no PE_PARENT (MD_DEFER_LAZY ignores it) */
 	const struct vma_list *vmas;	/* in address order, as /proc/PID/maps */
 	struct mem_filler *filler;
 	struct page_xfer *xfer;
@@ -89,7 +102,7 @@ int mem_dump(struct mem_dump *md);
 
 /* Dump one task's memory through its parasite into @xfer; @defer_lazy: MD_DEFER_LAZY. */
 int dump_task_memory(pid_t pid, const struct vma_list *vmas, struct parasite_ctl *ctl, struct page_xfer *xfer,
-		     struct mem_stats *st, bool defer_lazy);
+		     struct mem_stats *st, bool defer_lazy, const struct mem_parent *parent);
 
 /* The filler that has the parasite of @ctl vmsplice the task's pages. */
 struct parasite_filler {
@@ -119,6 +132,16 @@ bool vma_deferred(const struct vma *v);
  * when unknown (PFNs are hidden without CAP_SYS_ADMIN).
  */
 bool pme_dumpable(uint64_t pme, enum vma_type type, uint64_t zero_pfn);
+
+enum cow_kind { COW_HOLE, COW_DUMP, COW_PARENT };
+
+/*
+ * Pure: our page's entry @me against the parent's entries for the same
+ * address read before (@p1) and after (@p2) ours: COW_PARENT only when all
+ * three are present with one and the same (known, non-zero-page) PFN, so
+ * the page was mapped by both at the moment ours was read.
+ */
+enum cow_kind pme_cow_kind(uint64_t me, uint64_t p1, uint64_t p2, uint64_t zero_pfn);
 
 /* Called per maximal run: @dump true for pages to dump, false for a hole. */
 typedef int (*mem_run_cb)(void *arg, uint64_t vaddr, uint64_t nr_pages, bool dump);

@@ -32,6 +32,7 @@ struct opts;
 
 #define PM_PRESENT 1u	/* PE_PRESENT */
 #define PM_LAZY	   2u	/* PE_LAZY */
+#define PM_PARENT  4u	/* PE_PARENT: no data, the parent's page (restored before the fork) */
 
 struct pm_run {
 	uint64_t vaddr;

@@ -26,7 +26,7 @@
  * sink embeds struct page_xfer first in its own state.
  */
 struct page_xfer {
-	/* One run; runs come in address order, flags are PE_PRESENT | PE_LAZY. */
+	/* One run; runs come in address order, flags are PE_PRESENT | PE_LAZY, or PE_PARENT alone. */
 	int (*write_pagemap)(struct page_xfer *x, uint64_t vaddr, uint64_t nr_pages, unsigned int flags);
 	/* Exactly @len bytes from the pipe @fd: the data of the next PE_PRESENT pages. */
 	int (*write_pages)(struct page_xfer *x, int fd, size_t len);
@@ -41,6 +41,7 @@ struct page_xfer {
 
 #define PE_PRESENT PAGEMAP_FLAGS__PE_PRESENT
 #define PE_LAZY	   PAGEMAP_FLAGS__PE_LAZY
+#define PE_PARENT  PAGEMAP_FLAGS__PE_PARENT
 
 /*
  * Local images in the directory @dfd: pagemap-@pid.img (head, then entries)

@@ -90,6 +90,34 @@ struct rst_svc_fds {
 
 struct rst_tree;
 
+/*
+ * Private anonymous memory shared copy-on-write with the parent task
+ * (restore-premap.c): each such mapping, and each of the parent's that a
+ * child shares, gets a slot in criu's premap range. The task fills its
+ * slots before it forks its children, who inherit them; the restorer moves
+ * the slot into place (RST_VMA_SLOT).
+ */
+struct rst_slot {
+	uint32_t vma;		/* index in img.mm->vmas */
+	uint32_t parent_vma;	/* inherited: the parent's mapping with the same bounds */
+	bool inherited;		/* the parent's slot, with PE_PARENT pages in it */
+	uint64_t addr;		/* in the premap range */
+};
+
+/* Pages the task reads into one of its slots itself. */
+struct rst_prun {
+	uint64_t dst;		/* in the slot */
+	uint64_t nr_pages;
+	uint64_t off;		/* bytes into pages-N.img */
+};
+
+struct rst_premap {
+	struct rst_slot *slots;
+	size_t nr_slots;
+	struct rst_prun *runs;
+	size_t nr_runs;
+};
+
 struct rst_ctx {
 	const struct opts *o;
 	struct rst_tree *tree;	/* the whole restore */
@@ -99,6 +127,7 @@ struct rst_ctx {
 	int dfd;   /* images dir, criu's own */
 	struct rst_images img;
 	struct rst_svc_fds svc;
+	struct rst_premap pm;
 	int go[2];  /* go-ahead pipe: parent writes, child reads */
 	void *area; /* the restorer area (include/restorer.h) */
 	size_t area_len;
@@ -125,6 +154,8 @@ struct rst_tree {
 	int lazy_sk;		/* --lazy-pages: connection to the daemon, -1: none */
 	bool lazy_done;		/* UH_RESUMED sent: the restored tree is committed */
 	char lazy_path[108];	/* the daemon's socket (--lazy-addr) */
+	uint64_t premap_start;	/* the premap range (restore-premap.c), PROT_NONE in criu */
+	uint64_t premap_len;	/* 0: none */
 };
 
 /* restore-images.c */
@@ -142,6 +173,15 @@ void rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp);
 /* criu/shmem.c: note the shmem objects @mm maps; read a task's pages of them into them. */
 int rst_shmem_add(struct rst_pipes *rp, const MmEntry *mm);
 int rst_shmem_fill(const struct rst_ctx *c);
+
+/* restore-premap.c */
+int rst_premap_plan(struct rst_tree *t);		/* criu: slots, once every task's images are read */
+uint64_t rst_premap_slot(const struct rst_ctx *c, uint32_t vma); /* 0: @vma has none */
+int rst_premap_add_run(struct rst_ctx *c, uint64_t dst, uint64_t nr_pages, uint64_t off);
+int rst_premap_fill(struct rst_ctx *c);			/* in the task, before it forks its children */
+void rst_premap_free(struct rst_tree *t);
+/* restore-area.c: a hole free in criu and in every task's layout */
+uint64_t rst_tree_hole(const struct rst_tree *t, uint64_t len);
 
 /* restore-child.c: runs in the new task, never returns */
 void __attribute__((noreturn)) rst_child(struct rst_ctx *c);

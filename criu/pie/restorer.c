@@ -144,6 +144,8 @@ static unsigned int keep_ranges(const struct restorer_args *a, struct range *r)
 	unsigned int n = 0, i, j;
 
 	r[n++] = (struct range){a->area_start, a->area_start + a->area_len};
+	if (a->premap_len)
+		r[n++] = (struct range){a->premap_start, a->premap_start + a->premap_len};
 	for (i = 0; i < a->nr_special; i++)
 		r[n++] = (struct range){a->special[i].cur_start, a->special[i].cur_start + a->special[i].len};
 	/* insertion sort by start: a handful of entries */
@@ -159,7 +161,7 @@ static unsigned int keep_ranges(const struct restorer_args *a, struct range *r)
 
 static void unmap_criu(const struct restorer_args *a)
 {
-	struct range keep[RST_MAX_SPECIAL + 1];
+	struct range keep[RST_MAX_SPECIAL + 2];
 	unsigned int n = keep_ranges(a, keep), i;
 	uint64_t from = 0;
 	long ret;
@@ -259,6 +261,25 @@ static long map_anon_apart(const struct restorer_args *a, const struct rst_vma *
 	return ret;
 }
 
+/*
+ * criu filled it before the fork, so its pages are still the parent's
+ * where they were when dumped: moving keeps them (and their sharing).
+ */
+static void move_slot(const struct restorer_args *a, const struct rst_vma *v)
+{
+	uint64_t len = v->end - v->start;
+	long ret;
+
+	ret = move_mapping(v->slot, len, v->start);
+	if (ret)
+		rst_fail(a, "can't move the premapped mapping into place at", v->start, ret);
+	if (v->prot != (PROT_READ | PROT_WRITE)) {
+		ret = sys_mprotect(v->start, len, v->prot);
+		if (ret)
+			rst_fail(a, "can't set the protection of the premapped mapping at", v->start, ret);
+	}
+}
+
 static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 {
 	uint64_t len = v->end - v->start;
@@ -304,9 +325,20 @@ static void map_vmas(const struct restorer_args *a)
 {
 	const struct rst_vma *v = args_ptr(a, a->vmas_off);
 	unsigned int i;
+	long ret;
 
-	for (i = 0; i < a->nr_vmas; i++)
-		map_one_vma(a, &v[i]);
+	for (i = 0; i < a->nr_vmas; i++) {
+		if (v[i].flags & RST_VMA_SLOT)
+			move_slot(a, &v[i]);
+		else
+			map_one_vma(a, &v[i]);
+	}
+	if (a->premap_len) {
+		/* the parent's slots we did not take, the reservation's gaps */
+		ret = sys_munmap(a->premap_start, a->premap_len);
+		if (ret)
+			rst_fail(a, "can't unmap the rest of the premap range at", a->premap_start, ret);
+	}
 	/* several mappings may share one object's fd: close them all once mapped */
 	for (i = 0; i < a->nr_vmas; i++)
 		if (v[i].flags & RST_VMA_SHMEM)
