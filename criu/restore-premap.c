@@ -45,15 +45,6 @@ static bool vma_premappable(const VmaEntry *v)
 	return v->kind == VMA_KIND__VMA_ANON && !(v->has_growsdown && v->growsdown);
 }
 
-/* The mapping of @mm that holds all of [start, end), or -1. */
-static long vma_holding(const MmEntry *mm, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < mm->n_vmas; i++)
-		if (mm->vmas[i]->start <= start && end <= mm->vmas[i]->end)
-			return i;
-	return -1;
-}
-
 /* @mm's private anonymous mapping with the bounds of @v, or -1. */
 static long vma_same(const MmEntry *mm, const VmaEntry *v)
 {
@@ -95,20 +86,20 @@ static struct rst_ctx *task_before(struct rst_tree *t, pid_t pid, size_t before)
 	return NULL;
 }
 
-/* PE_PARENT @e of task @i: its mapping and the parent's with the same bounds get slots. */
-static int mark_parent_pages(struct rst_tree *t, size_t i, const PagemapEntry *e)
+/* Task @i's mapping @k has PE_PARENT pages: it and the parent's with the same bounds get slots. */
+static int mark_vma(struct rst_tree *t, size_t i, uint32_t k)
 {
 	struct rst_ctx *c = &t->tasks[i], *p = task_before(t, c->pt->ppid, i);
-	uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
-	long k = vma_holding(c->img.mm, e->vaddr, end), j = -1;
+	const VmaEntry *v = c->img.mm->vmas[k];
 	struct rst_slot *s;
+	long j = -1;
 
-	if (k >= 0 && vma_premappable(c->img.mm->vmas[k]) && p && !p->pt->zombie)
-		j = vma_same(p->img.mm, c->img.mm->vmas[k]);
+	if (vma_premappable(v) && p && !p->pt->zombie)
+		j = vma_same(p->img.mm, v);
 	if (j < 0) {
-		pr_err("pagemap-%d.img: corrupt: pages %#llx-%#llx are the parent's, but the parent %u has no "
+		pr_err("pagemap-%d.img: corrupt: pages in %#llx-%#llx are the parent's, but the parent %u has no "
 		       "private anonymous mapping with the same bounds\n",
-		       c->pid, (unsigned long long)e->vaddr, (unsigned long long)end, c->pt->ppid);
+		       c->pid, (unsigned long long)v->start, (unsigned long long)v->end, c->pt->ppid);
 		return -1;
 	}
 	s = get_slot(c, k);
@@ -117,6 +108,18 @@ static int mark_parent_pages(struct rst_tree *t, size_t i, const PagemapEntry *e
 	s->inherited = true;
 	s->parent_vma = j;
 	return get_slot(p, j) ? 0 : -1;
+}
+
+/* PE_PARENT @e of task @i, which may span neighbouring mappings (in private anonymous ones: checked) */
+static int mark_parent_pages(struct rst_tree *t, size_t i, const PagemapEntry *e)
+{
+	const MmEntry *mm = t->tasks[i].img.mm;
+	uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
+
+	for (size_t k = 0; k < mm->n_vmas; k++)
+		if (mm->vmas[k]->start < end && e->vaddr < mm->vmas[k]->end && mark_vma(t, i, k))
+			return -1;
+	return 0;
 }
 
 /* Offsets in the range, in task order: an inherited slot is where the parent's is. */
@@ -240,12 +243,12 @@ static int keep_parent_pages(const struct rst_ctx *c, const struct rst_slot *s)
 
 	for (size_t n = 0; n < c->img.nr_pme; n++) {
 		const PagemapEntry *e = c->img.pme[n];
-		uint64_t end = e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE;
+		uint64_t start = max_t(uint64_t, e->vaddr, v->start);
+		uint64_t end = min_t(uint64_t, e->vaddr + (uint64_t)e->nr_pages * PAGE_SIZE, v->end);
 
-		/* PE_PARENT entries lie inside one mapping (mark_parent_pages) */
-		if (!(e->flags & PAGEMAP_FLAGS__PE_PARENT) || end <= v->start || e->vaddr >= v->end)
+		if (!(e->flags & PAGEMAP_FLAGS__PE_PARENT) || end <= start)
 			continue;
-		if (zap(c, s->addr + (pos - v->start), e->vaddr - pos))
+		if (zap(c, s->addr + (pos - v->start), start - pos))
 			return -1;
 		pos = end;
 	}

@@ -51,6 +51,36 @@ static int test_pme_dumpable(void)
 	return 0;
 }
 
+/* Our entry against the parent's before and after it (pme_cow_kind). */
+static const struct {
+	uint64_t me, p1, p2, zero_pfn;
+	enum cow_kind kind;
+} cow_table[] = {
+	{ PME_PRESENT | 0x100, PME_PRESENT | 0x100, PME_PRESENT | 0x100, 0x7, COW_PARENT },
+	{ 0, PME_PRESENT | 0x100, PME_PRESENT | 0x100, 0x7, COW_HOLE },
+	{ PME_PRESENT | 0x7, PME_PRESENT | 0x7, PME_PRESENT | 0x7, 0x7, COW_HOLE },	/* the zero page */
+	{ PME_PRESENT | 0x100, PME_PRESENT | 0x101, PME_PRESENT | 0x101, 0x7, COW_DUMP }, /* written since */
+	{ PME_PRESENT | 0x100, PME_PRESENT | 0x100, PME_PRESENT | 0x101, 0x7, COW_DUMP }, /* moved meanwhile */
+	{ PME_PRESENT | 0x100, PME_PRESENT | 0x101, PME_PRESENT | 0x100, 0x7, COW_DUMP },
+	{ PME_PRESENT | 0x100, 0, PME_PRESENT | 0x100, 0x7, COW_DUMP },
+	{ PME_PRESENT, PME_PRESENT, PME_PRESENT, 0, COW_DUMP },			/* PFNs hidden */
+	{ PME_SWAP | 0x100, PME_SWAP | 0x100, PME_SWAP | 0x100, 0x7, COW_DUMP },	/* swapped: no PFN */
+	{ PME_PRESENT | 0x100, PME_SWAP | 0x100, PME_SWAP | 0x100, 0x7, COW_DUMP },
+};
+
+static int test_pme_cow_kind(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cow_table); i++) {
+		enum cow_kind got = pme_cow_kind(cow_table[i].me, cow_table[i].p1, cow_table[i].p2,
+						 cow_table[i].zero_pfn);
+
+		if (got != cow_table[i].kind)
+			fprintf(stderr, "    cow_table[%zu]: got %d\n", i, got);
+		UT_CHECK(got == cow_table[i].kind);
+	}
+	return 0;
+}
+
 static int test_vma_kinds(void)
 {
 	static const struct {
@@ -568,6 +598,7 @@ static int test_no_such_task(void)
 
 static const struct unit_case cases[] = {
 	{ "pagemap entry classification", test_pme_dumpable },
+	{ "pages shared with the parent", test_pme_cow_kind },
 	{ "which VMAs are dumped, which lazy", test_vma_kinds },
 	{ "pagemap entries to runs", test_pme_runs },
 	{ "plain dump of own memory (PAGEMAP_SCAN)", test_plain_scan },
