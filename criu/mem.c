@@ -69,6 +69,8 @@ struct mem_ctx {
 	struct page_pipe *pp;
 	int parent_fd;			/* the parent's /proc/PID/pagemap, or -1 */
 	uint64_t *ppme;			/* 2 * PME_CHUNK entries of the parent's */
+	struct iovec *pq;		/* PE_PARENT runs not written yet, above every entry written */
+	size_t pq_head, pq_nr, pq_cap;
 	size_t next;			/* first buffer not yet filled */
 	bool hold;			/* collecting an unreadable VMA: no filling yet */
 	bool lazy;			/* the current VMA's pages are PPB_LAZY */
@@ -326,6 +328,21 @@ static int fill_ppbs(struct mem_ctx *c, size_t end)
 	return done;
 }
 
+/* Write the queued PE_PARENT runs below @addr: entries go out in address order. */
+static int write_parents(struct mem_ctx *c, uint64_t addr)
+{
+	for (; c->pq_head < c->pq_nr; c->pq_head++) {
+		const struct iovec *r = &c->pq[c->pq_head];
+
+		if ((uintptr_t)r->iov_base >= addr)
+			return 0;
+		if (c->md->xfer->write_pagemap(c->md->xfer, (uintptr_t)r->iov_base, r->iov_len >> PAGE_SHIFT, PE_PARENT))
+			return -1;
+	}
+	c->pq_head = c->pq_nr = 0;
+	return 0;
+}
+
 /* Write @b's entries and its data from its filled pipe; close it. */
 static int write_ppb(struct mem_ctx *c, struct ppb *b)
 {
@@ -339,7 +356,8 @@ static int write_ppb(struct mem_ctx *c, struct ppb *b)
 		return -1;
 	}
 	for (unsigned int i = 0; i < b->nr_iov; i++)
-		if (md->xfer->write_pagemap(md->xfer, (uintptr_t)b->iov[i].iov_base, b->iov[i].iov_len >> PAGE_SHIFT,
+		if (write_parents(c, (uintptr_t)b->iov[i].iov_base) ||
+		    md->xfer->write_pagemap(md->xfer, (uintptr_t)b->iov[i].iov_base, b->iov[i].iov_len >> PAGE_SHIFT,
 					    flags))
 			return -1;
 	md->st->nr_pipes++;
@@ -367,7 +385,8 @@ static int flush(struct mem_ctx *c, bool all)
 			if (write_ppb(c, c->pp->ppbs[c->next]))
 				return -1;
 	}
-	return 0;
+	/* every page planned is written: what is queued lies above */
+	return all ? write_parents(c, UINT64_MAX) : 0;
 }
 
 static int flush_batch(void *arg)
@@ -444,15 +463,35 @@ static bool cow_candidate(const struct mem_ctx *c, const struct vma *v)
 	return false;
 }
 
+/* PE_PARENT runs wait for the buffers planned below them (write_parents) */
 static int cow_run(struct mem_ctx *c, uint64_t vaddr, uint64_t nr, enum cow_kind kind)
 {
+	struct iovec *last = c->pq_nr ? &c->pq[c->pq_nr - 1] : NULL;
+
 	if (kind != COW_PARENT)
 		return add_run(c, vaddr, nr, kind == COW_DUMP);
-	/* entries go out in address order: what is planned below goes first */
-	if (flush(c, true))
-		return -1;
 	c->md->st->pages_parent += nr;
-	return c->md->xfer->write_pagemap(c->md->xfer, vaddr, nr, PE_PARENT);
+	if (last && (uintptr_t)last->iov_base + last->iov_len == vaddr) {
+		last->iov_len += nr << PAGE_SHIFT;
+		return 0;
+	}
+	if (c->pq_nr == c->pq_cap && c->pq_head) { /* drop what is written */
+		memmove(c->pq, c->pq + c->pq_head, (c->pq_nr - c->pq_head) * sizeof(*c->pq));
+		c->pq_nr -= c->pq_head;
+		c->pq_head = 0;
+	}
+	if (c->pq_nr == c->pq_cap) {
+		size_t cap = c->pq_cap ? c->pq_cap * 2 : 64;
+		struct iovec *n = xrealloc(c->pq, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		c->pq = n;
+		c->pq_cap = cap;
+	}
+	c->pq[c->pq_nr].iov_base = (void *)(uintptr_t)vaddr;
+	c->pq[c->pq_nr++].iov_len = nr << PAGE_SHIFT;
+	return 0;
 }
 
 static int pread_pme(int fd, pid_t pid, uint64_t *pme, size_t nr, uint64_t addr)
@@ -531,6 +570,8 @@ static void cow_close(struct mem_ctx *c)
 	c->parent_fd = -1;
 	free(c->ppme);
 	c->ppme = NULL;
+	free(c->pq);
+	c->pq = NULL;
 }
 
 static int dump_vma(struct mem_ctx *c, const struct vma *v)
