@@ -34,6 +34,9 @@
 #include "util.h"
 
 #define READY_TIMEOUT_MS (30 * 1000)
+/* ... plus a second per 64 MiB of the premap range the tasks fill before they are ready, at most an hour */
+#define PREMAP_MS_SHIFT	 26
+#define READY_MAX_MS	 (3600 * 1000)
 
 /* PID 1 here reaps orphans only after seconds: give a dumped zombie that long. */
 #define ZOMBIE_WAIT_US	  (50 * 1000)
@@ -415,13 +418,15 @@ static int read_ready(struct rst_tree *t, int32_t *who, pid_t *seen)
 	struct iovec iov = { .iov_base = who, .iov_len = sizeof(*who) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
+	uint64_t ms = READY_TIMEOUT_MS + (t->premap_len >> PREMAP_MS_SHIFT) * 1000;
+	int timeout = ms < READY_MAX_MS ? (int)ms : READY_MAX_MS;
 	struct cmsghdr *cm;
 	ssize_t n;
 	int r;
 
-	r = poll(&p, 1, READY_TIMEOUT_MS);
+	r = poll(&p, 1, timeout);
 	if (r <= 0) {
-		pr_err("the new tasks did not come up within %d s\n", READY_TIMEOUT_MS / 1000);
+		pr_err("the new tasks did not come up within %d s\n", timeout / 1000);
 		return -1;
 	}
 	n = recvmsg(t->ready[0], &mh, MSG_CMSG_CLOEXEC);

@@ -263,21 +263,23 @@ static long map_anon_apart(const struct restorer_args *a, const struct rst_vma *
 
 /*
  * criu filled it before the fork, so its pages are still the parent's
- * where they were when dumped: moving keeps them (and their sharing).
+ * where they were when dumped: moving keeps them (and their sharing). It
+ * gets its protection first: moved in writable next to a same-looking
+ * mapping, it would merge with it.
  */
 static void move_slot(const struct restorer_args *a, const struct rst_vma *v)
 {
 	uint64_t len = v->end - v->start;
 	long ret;
 
+	if (v->prot != (PROT_READ | PROT_WRITE)) {
+		ret = sys_mprotect(v->slot, len, v->prot);
+		if (ret)
+			rst_fail(a, "can't set the protection of the premapped mapping for", v->start, ret);
+	}
 	ret = move_mapping(v->slot, len, v->start);
 	if (ret)
 		rst_fail(a, "can't move the premapped mapping into place at", v->start, ret);
-	if (v->prot != (PROT_READ | PROT_WRITE)) {
-		ret = sys_mprotect(v->start, len, v->prot);
-		if (ret)
-			rst_fail(a, "can't set the protection of the premapped mapping at", v->start, ret);
-	}
 }
 
 static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)

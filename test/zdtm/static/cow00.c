@@ -5,8 +5,9 @@
  * The root fills 64 MiB and forks three children; the first forks a
  * grandchild. After the forks child i writes the pages p % 16 == i, the
  * grandchild the pages p % 16 == 8 (it got child 1's pages 1 too), and the
- * root, last, the pages p % 16 == 15. Every task checks its own memory
- * after restore. The root compares page frame numbers in
+ * root, last, the pages p % 16 == 15. A second region of 4 MiB is made
+ * read-only before the forks and only read. Every task checks its own
+ * memory and the bounds and protection of both regions after restore. The root compares page frame numbers in
  * /proc/PID/pagemap (root sees them): each page nobody wrote since the
  * fork must be the same physical page in the child and in its parent,
  * before the dump and, in the modes that keep sharing (ZDTM_MODE from the
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +38,13 @@
 #define GRAND	 8
 #define NKIDS	 3
 
+#define RO_SIZE	 (4UL << 20)
+#define RO_SEED	 0xbeefUL
+
 #define PFN_MASK ((1ULL << 55) - 1)
 #define PRESENT	 (1ULL << 63)
 
-static char *mem;
+static char *mem, *ro;
 
 static unsigned long seed_of(int who)
 {
@@ -66,12 +71,50 @@ static void check_mem(const char *name, const int writers[16])
 	}
 }
 
+/* The region at @addr is one mapping of @len bytes with @perms in /proc/self/maps. */
+static void check_vma(const char *name, const char *addr, size_t len, const char *perms)
+{
+	static char maps[1 << 16];
+	char want[80], *line;
+
+	snprintf(want, sizeof(want), "%lx-%lx %s", (unsigned long)addr, (unsigned long)addr + len, perms);
+	if (test_read_file("/proc/self/maps", maps, sizeof(maps)) < 0) {
+		fail("%s: can't read /proc/self/maps", name);
+		return;
+	}
+	for (line = strtok(maps, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, want, strlen(want)))
+			return;
+	fail("%s: no mapping \"%s\" in /proc/self/maps", name, want);
+}
+
+static void check_own(const char *name, const int writers[16])
+{
+	check_mem(name, writers);
+	if (test_check(ro, RO_SIZE, RO_SEED) >= 0)
+		fail("%s: the read-only region has wrong contents", name);
+	check_vma(name, mem, SIZE, "rw-p");
+	check_vma(name, ro, RO_SIZE, "r--p");
+}
+
+/* A private anonymous region of @len bytes between two PROT_NONE pages: a mapping of its own. */
+static char *map_region(size_t len)
+{
+	char *g = mmap(NULL, len + 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (g == MAP_FAILED)
+		return NULL;
+	if (mmap(g + PAGE, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != g + PAGE)
+		return NULL;
+	return g + PAGE;
+}
+
 static void __attribute__((noreturn)) task_end(const char *name, const int writers[16], pid_t kid)
 {
 	int status;
 
 	test_waitsig();
-	check_mem(name, writers);
+	check_own(name, writers);
 	if (kid > 0) {
 		kill(kid, SIGTERM);
 		if (waitpid(kid, &status, 0) != kid || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -138,37 +181,43 @@ static void child(int i, int ready)
 	task_end(name, writers, kid);
 }
 
-static int read_pagemap(pid_t pid, uint64_t *pme)
+/* The entries of @pid's pagemap for @n pages from @addr. */
+static int read_pagemap(pid_t pid, uint64_t *pme, const char *addr, size_t n)
 {
 	char path[64];
-	ssize_t n;
+	ssize_t got;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	n = pread(fd, pme, NPAGES * 8, ((uintptr_t)mem / PAGE) * 8);
+	got = pread(fd, pme, n * 8, ((uintptr_t)addr / PAGE) * 8);
 	close(fd);
-	return n == (ssize_t)(NPAGES * 8) ? 0 : -1;
+	return got == (ssize_t)(n * 8) ? 0 : -1;
 }
 
-/* Pages p % 16 not in @skip must be one physical page in @kid and @parent. */
+static bool same_page(uint64_t a, uint64_t b)
+{
+	return (a & PRESENT) && (b & PRESENT) && (a & PFN_MASK) && (a & PFN_MASK) == (b & PFN_MASK);
+}
+
+/* Pages p % 16 not in @skip (and all of the read-only region) must be one physical page in @kid and @parent. */
 static void check_shared(const char *when, pid_t parent, pid_t kid, int skip1, int skip2)
 {
-	static uint64_t a[NPAGES], b[NPAGES];
+	static uint64_t a[NPAGES + RO_SIZE / PAGE], b[NPAGES + RO_SIZE / PAGE];
 	size_t shared = 0, want = 0;
 
-	if (read_pagemap(parent, a) || read_pagemap(kid, b)) {
+	if (read_pagemap(parent, a, mem, NPAGES) || read_pagemap(kid, b, mem, NPAGES) ||
+	    read_pagemap(parent, a + NPAGES, ro, RO_SIZE / PAGE) || read_pagemap(kid, b + NPAGES, ro, RO_SIZE / PAGE)) {
 		fail("%s: can't read the pagemaps of %d and %d: %s", when, parent, kid, strerror(errno));
 		return;
 	}
-	for (size_t p = 0; p < NPAGES; p++) {
-		if ((int)(p % 16) == skip1 || (int)(p % 16) == skip2)
+	for (size_t p = 0; p < NPAGES + RO_SIZE / PAGE; p++) {
+		if (p < NPAGES && ((int)(p % 16) == skip1 || (int)(p % 16) == skip2))
 			continue;
 		want++;
-		if ((a[p] & PRESENT) && (b[p] & PRESENT) && (a[p] & PFN_MASK) && (a[p] & PFN_MASK) == (b[p] & PFN_MASK))
-			shared++;
+		shared += same_page(a[p], b[p]);
 	}
 	if (shared != want)
 		fail("%s: %zu of %zu pages of %d are not shared with its parent %d", when, want - shared, want, kid,
@@ -212,12 +261,18 @@ int main(int argc, char **argv)
 	pid_t kid[NKIDS];
 
 	test_init(argc, argv);
-	mem = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	mem = map_region(SIZE);
+	ro = map_region(RO_SIZE);
+	if (!mem || !ro) {
 		fail("mmap: %s", strerror(errno));
 		return test_finish();
 	}
 	test_fill(mem, SIZE, SEED);
+	test_fill(ro, RO_SIZE, RO_SEED);
+	if (mprotect(ro, RO_SIZE, PROT_READ)) {
+		fail("mprotect: %s", strerror(errno));
+		return test_finish();
+	}
 	for (int i = 0; i < NKIDS; i++) {
 		kid[i] = spawn(child, i + 1);
 		if (kid[i] < 0) {
@@ -228,6 +283,7 @@ int main(int argc, char **argv)
 	write_pages(ROOT_MOD, ROOT_MOD);
 	memset(writers, -1, sizeof(writers));
 	writers[ROOT_MOD] = ROOT_MOD;
+	check_own("root before the dump", writers);
 	check_tree("before the dump", kid);
 	if (test_failures())
 		return test_finish();
@@ -235,7 +291,7 @@ int main(int argc, char **argv)
 	test_daemon();
 	test_waitsig();
 
-	check_mem("root", writers);
+	check_own("root", writers);
 	if (mode_shares())
 		check_tree("after the restore", kid);
 	for (int i = 0; i < NKIDS; i++) {
