@@ -523,7 +523,7 @@ static void fill_creds(const CredsEntry *ce, struct rst_creds *rc, struct restor
 	*off += ALIGN_UP(ce->n_groups * sizeof(uint32_t), 8);
 }
 
-void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *off)
+void creds_fill_args(const CoreEntry *core, bool is_root, struct restorer_args *a, uint64_t *off)
 {
 	const TaskCoreEntry *tc = core->tc;
 	const ThreadCoreEntry *th = core->thread;
@@ -539,9 +539,12 @@ void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *o
 	}
 	a->dumpable = tc->has_dumpable ? tc->dumpable : 1;
 	a->child_subreaper = tc->has_child_subreaper && tc->child_subreaper;
-	if (th->has_pdeath_sig && th->pdeath_sig)
+	/* it fires when the parent forking the task at restore exits: the root's is criu */
+	if (th->has_pdeath_sig && th->pdeath_sig && is_root)
 		pr_warn("pid %u: its parent-death signal %u is not restored: its parent is not in the dump\n", tc->pid,
 			th->pdeath_sig);
+	else if (th->has_pdeath_sig)
+		a->pdeath_sig = th->pdeath_sig;
 }
 
 /* A thread without a creds entry (none in the images) takes the main thread's. */

@@ -19,6 +19,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,35 @@ static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, FdKind kind, uint6
 	return s;
 }
 
+/*
+ * No process at all holds the other end of the pipe end @fd of the task:
+ * a write end polls POLLERR without readers, a read end POLLHUP without
+ * writers (criu's own copy is of the same end, so it does not count).
+ */
+static int other_end_closed(struct fd_dump_ctx *c, int fd, bool read_end, bool *closed)
+{
+	struct pollfd pfd = { .events = read_end ? POLLIN : POLLOUT };
+	int n;
+
+	pfd.fd = fd_steal(c, fd);
+	if (pfd.fd < 0)
+		return -1;
+	n = poll(&pfd, 1, 0);
+	if (n < 0)
+		pr_perror("pid %d: fd %d: can't poll the pipe", c->pid, fd);
+	else
+		*closed = pfd.revents & (read_end ? POLLHUP : POLLERR);
+	close(pfd.fd);
+	return n < 0 ? -1 : 0;
+}
+
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e)
 {
 	struct pipe_seen *s = pipe_seen_get(c->pipes, FD_KIND__FD_PIPE, e->ino, c->pid, e->fd);
 
 	if (!s)
+		return -1;
+	if (!s->other_closed && other_end_closed(c, fd, is_read_end(e), &s->other_closed))
 		return -1;
 	if (!is_read_end(e)) {
 		s->wr = true;
@@ -170,7 +195,7 @@ int dump_pipes_check(const struct dump_pipes *dp)
 			       s->pid, s->fd, (unsigned long long)s->ino, (unsigned long long)s->peer);
 			return -1;
 		}
-		if (!s->rd || !s->wr) {
+		if ((!s->rd || !s->wr) && !s->other_closed) {
 			pr_err("pid %d: fd %d is one end of pipe:[%llu] whose other end is held outside the dumped "
 			       "tree: not supported\n",
 			       s->pid, s->fd, (unsigned long long)s->ino);

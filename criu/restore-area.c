@@ -661,7 +661,7 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	a->siginfo_off = a->pages_off + p->nr_runs * sizeof(struct rst_pages);
 	a->threads_off = a->siginfo_off + p->nr_siginfo * sizeof(struct rst_siginfo);
 	str_off = a->threads_off + p->nr_threads * sizeof(struct rst_thread);
-	creds_fill_args(c->img.core, a, &str_off);
+	creds_fill_args(c->img.core, c == &c->tree->tasks[0], a, &str_off);
 	fill_threads(c, a, a->scratch_start + ALIGN_UP(p->scratch_len, PAGE_SIZE), &str_off);
 	if (fill_specials(c, p, a))
 		return -1;

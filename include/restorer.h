@@ -242,6 +242,8 @@ struct restorer_args {
 	uint32_t has_creds; /* switch to @creds last (criu runs as root) */
 	uint32_t dumpable;  /* PR_SET_DUMPABLE after the switch */
 	uint32_t no_new_privs;
+	uint32_t pdeath_sig; /* PR_SET_PDEATHSIG after the switch (it resets it); 0: none */
+	uint32_t pad_pdeath;
 
 	/*
 	 * --lazy-pages: the RST_VMA_LAZY mappings are registered with a

@@ -6,6 +6,7 @@
 #ifndef CR_CREDS_H
 #define CR_CREDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "core.pb-c.h"
@@ -56,8 +57,8 @@ struct rst_thread;
 
 /* Restore: bytes the timers, filters and groups take after the args. */
 size_t creds_args_len(const CoreEntry *core);
-/* Restore: fill the args' creds, seccomp and timers; arrays go at *@off (advanced). */
-void creds_fill_args(const CoreEntry *core, struct restorer_args *a, uint64_t *off);
+/* Restore: fill the args' creds, seccomp, timers and (but for the root) the parent-death signal; arrays at *@off. */
+void creds_fill_args(const CoreEntry *core, bool is_root, struct restorer_args *a, uint64_t *off);
 /* Restore: the bytes of one thread's filters and groups. */
 size_t creds_thread_len(const ThreadCoreEntry *th);
 /* Restore: a thread's seccomp filters and creds into @t; arrays at *@off. After creds_fill_args(). */

@@ -213,6 +213,7 @@ struct pipe_seen {
 	pid_t pid;		/* the first holder, for messages */
 	int fd;
 	bool rd, wr, data;	/* a pipe: ends seen; data saved */
+	bool other_closed;	/* a pipe: one end is closed everywhere (poll says so) */
 };
 
 struct dump_pipes {

@@ -909,13 +909,17 @@ static void set_creds(const struct restorer_args *a, const struct rst_creds *c)
 		rst_fail(a, "can't set the capabilities, permitted", c->cap_prm, ret);
 }
 
-/* A uid switch resets it: after set_creds(). */
+/* A uid switch resets both: after set_creds(). */
 static void set_dumpable(const struct restorer_args *a)
 {
 	long ret = sys_prctl(PR_SET_DUMPABLE, a->dumpable, 0, 0, 0);
 
 	if (ret)
 		rst_fail(a, "can't set dumpable", 0, a->dumpable);
+	if (a->pdeath_sig)
+		ret = sys_prctl(PR_SET_PDEATHSIG, a->pdeath_sig, 0, 0, 0);
+	if (ret)
+		rst_fail(a, "can't set the parent-death signal", a->pdeath_sig, ret);
 }
 
 /*
