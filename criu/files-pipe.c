@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Pipes, possibly shared by several tasks of the tree, and the unix
- * socketpairs several tasks hold (see files.h).
+ * Pipes, possibly shared by several tasks of the tree, and the block of
+ * objects criu makes before the fork (see files.h).
  *
  * Dump: every end any task holds is noted by the pipe's inode; the data
  * still buffered is copied out once, through the first read end seen, and
@@ -11,9 +11,8 @@
  * Restore: criu makes every pipe once, sized and refilled, as a block of
  * its own fds above anything the tasks use, before it forks the root. Each
  * task inherits the block, puts the ends it held at their numbers and
- * closes the block, so all holders share one pipe again. A socketpair
- * goes the same way when more than one task holds it; one task's own pairs
- * are left to sk-unix.c.
+ * closes the block, so all holders share one pipe again. Unix sockets go
+ * the same way, one object each, made by sk-unix-rst.c.
  */
 #define LOG_PREFIX "files: "
 
@@ -31,7 +30,6 @@
 #include "util.h"
 
 #define MAX_PIPE_DATA (16u << 20)
-#define TCP_LISTEN 10	/* a listening socket's state in sock_diag */
 
 static bool is_read_end(const FdEntry *e)
 {
@@ -163,38 +161,13 @@ int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e)
 	return read_pipe_data(c, fd, e);
 }
 
-int dump_pipe_sk(struct fd_dump_ctx *c, const FdEntry *e)
-{
-	struct pipe_seen *s = pipe_seen_get(c->pipes, FD_KIND__FD_UNIX_SK, e->usk->ino, c->pid, e->fd);
-
-	if (!s)
-		return -1;
-	s->peer = e->usk->peer;
-	return 0;
-}
-
-/* Some task of the tree holds the peer of socket @s, connected back to it. */
-static bool sk_peer_seen(const struct dump_pipes *dp, const struct pipe_seen *s)
-{
-	for (size_t i = 0; i < dp->nr; i++)
-		if (dp->p[i].kind == FD_KIND__FD_UNIX_SK && dp->p[i].ino == s->peer && dp->p[i].peer == s->ino)
-			return true;
-	return false;
-}
-
 int dump_pipes_check(const struct dump_pipes *dp)
 {
+	if (usk_tree_check(dp))
+		return -1;
 	for (size_t i = 0; i < dp->nr; i++) {
 		const struct pipe_seen *s = &dp->p[i];
 
-		if (s->kind == FD_KIND__FD_UNIX_SK) {
-			if (sk_peer_seen(dp, s))
-				continue;
-			pr_err("pid %d: fd %d is unix socket:[%llu] whose peer socket:[%llu] is outside the dumped tree "
-			       "or connected elsewhere: not supported\n",
-			       s->pid, s->fd, (unsigned long long)s->ino, (unsigned long long)s->peer);
-			return -1;
-		}
 		if ((!s->rd || !s->wr) && !s->other_closed) {
 			pr_err("pid %d: fd %d is one end of pipe:[%llu] whose other end is held outside the dumped "
 			       "tree: not supported\n",
@@ -207,19 +180,13 @@ int dump_pipes_check(const struct dump_pipes *dp)
 
 void dump_pipes_free(struct dump_pipes *dp)
 {
+	usk_seen_free(dp);
 	free(dp->p);
 	dump_shared_free(&dp->sh);
 	*dp = (struct dump_pipes){};
 }
 
 /* ---- restore ---------------------------------------------------------- */
-
-/* A unix socket connected to a peer (not a listener, not a connection waiting in one). */
-static bool is_pair_sk(const FdEntry *e)
-{
-	return e->kind == FD_KIND__FD_UNIX_SK && !e->has_dup_of && e->usk && e->usk->peer &&
-	       e->usk->state != TCP_LISTEN && !e->usk->has_listener;
-}
 
 static uint64_t obj_ino(const FdEntry *e)
 {
@@ -234,16 +201,20 @@ static ssize_t obj_index(const struct rst_pipes *rp, const FdEntry *e)
 	for (size_t i = 0; rp && i < rp->nr; i++) {
 		const struct rst_pipe *p = &rp->p[i];
 
-		if (p->kind == e->kind && (p->ino == ino || (p->kind == FD_KIND__FD_UNIX_SK && p->peer == ino)))
+		if (p->kind == e->kind && p->ino == ino)
 			return i;
 	}
 	return -1;
 }
 
-/* Every pipe (FIFO, unlinked file) is made by criu; a socketpair (file description) only if more than one task holds it. */
+/*
+ * Every pipe (FIFO, unlinked file) and unix socket is made by criu; a file
+ * description only if more than one task holds it.
+ */
 static bool obj_made(const struct rst_pipe *p)
 {
-	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->kind == RST_OBJ_INODE || p->tasks > 1;
+	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->kind == RST_OBJ_INODE ||
+	       p->kind == FD_KIND__FD_UNIX_SK || p->tasks > 1;
 }
 
 struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
@@ -267,14 +238,10 @@ struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
 static struct rst_pipe *obj_get(struct rst_pipes *rp, const FdEntry *e)
 {
 	ssize_t k = obj_index(rp, e);
-	struct rst_pipe *p;
 
 	if (k >= 0)
 		return &rp->p[k];
-	p = rst_obj_new(rp, e->kind, obj_ino(e));
-	if (p && e->kind == FD_KIND__FD_UNIX_SK)
-		p->peer = e->usk->peer;
-	return p;
+	return rst_obj_new(rp, e->kind, obj_ino(e));
 }
 
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
@@ -288,7 +255,12 @@ int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 		const FdEntry *e = fds[i];
 		struct rst_pipe *p;
 
-		if (e->kind != FD_KIND__FD_PIPE && !is_pair_sk(e))
+		if (e->kind == FD_KIND__FD_UNIX_SK && !e->has_dup_of) {
+			if (usk_rst_add(rp, e))
+				return -1;
+			continue;
+		}
+		if (e->kind != FD_KIND__FD_PIPE)
 			continue;
 		p = obj_get(rp, e);
 		if (!p)
@@ -296,11 +268,6 @@ int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 		if (p->gen != rp->gen) {
 			p->gen = rp->gen;
 			p->tasks++;
-		}
-		if (e->kind == FD_KIND__FD_UNIX_SK) {
-			if (!p->end[obj_ino(e) != p->ino])
-				p->end[obj_ino(e) != p->ino] = e;
-			continue;
 		}
 		if (e->has_pipe_size && e->pipe_size > p->size)
 			p->size = e->pipe_size;
@@ -368,17 +335,6 @@ out:
 	return ret;
 }
 
-/* A socketpair both of whose ends are in the images, at @at and @at + 1. */
-static int make_pair(const struct rst_pipe *p, int at)
-{
-	if (!p->end[0] || !p->end[1] || p->end[0]->usk->type != p->end[1]->usk->type) {
-		pr_err("socket:[%llu]: its peer socket:[%llu] is missing from the images or of another type\n",
-		       (unsigned long long)p->ino, (unsigned long long)p->peer);
-		return -1;
-	}
-	return unix_pair_make(p->end[0], p->end[1], at);
-}
-
 /* Hold [lo, lo + len) with copies of /dev/null, so the pipes we make meanwhile land elsewhere. */
 static int reserve_block(struct rst_pipes *rp, int len)
 {
@@ -410,7 +366,7 @@ static int make_obj(const struct rst_pipes *rp, const struct rst_pipe *p, int at
 		return rst_file_make(rp, p, at);
 	if (p->kind == RST_OBJ_SHMEM)
 		return rst_shmem_make(p, at);
-	return p->kind == FD_KIND__FD_PIPE ? make_pipe(p, at) : make_pair(p, at);
+	return make_pipe(p, at);
 }
 
 int rst_pipes_make(struct rst_pipes *rp)
@@ -423,12 +379,14 @@ int rst_pipes_make(struct rst_pipes *rp)
 	for (size_t i = 0; i < rp->nr; i++) {
 		const struct rst_pipe *p = &rp->p[i];
 
-		if (!obj_made(p))
-			continue;	/* one task's own socketpair: sk-unix.c makes it there */
+		if (p->kind == FD_KIND__FD_UNIX_SK || !obj_made(p))
+			continue;	/* sockets: usk_rst_make(), once every pipe is there */
 		if (make_obj(rp, p, rp->lo + 2 * i))
 			return -1;
 	}
-	pr_info("%zu pipes, socketpairs and shmem objects at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
+	if (usk_rst_make(rp))
+		return -1;
+	pr_info("%zu pipes, unix sockets and shmem objects at fds %d-%d\n", rp->nr, rp->lo, rp->lo + 2 * (int)rp->nr - 1);
 	return 0;
 }
 
@@ -471,6 +429,13 @@ static int obj_end(const struct rst_pipes *rp, size_t k, const FdEntry *e)
 	bool one = e->kind == FD_KIND__FD_PIPE ? !is_read_end(e) : obj_ino(e) != rp->p[k].ino;
 
 	return rp->lo + 2 * k + one;
+}
+
+int rst_obj_fd(const struct rst_pipes *rp, const FdEntry *e)
+{
+	ssize_t k = obj_index(rp, e);
+
+	return k >= 0 && rp->open ? obj_end(rp, k, e) : -1;
 }
 
 /* In the task: put every end of the object of fds[first] it held at its number, from the block. */

@@ -135,10 +135,12 @@ int cr_restore(const struct opts *o)
 	if (fork_tree(&t) || finish_tree(&t))
 		goto out;
 	t.running = true;
+	usk_rst_commit(&t.pipes, true);
 	ret = o->restore_detached ? 0 : wait_task(&t);
 out:
 	if (!t.running) {
 		rst_tree_kill(&t);
+		usk_rst_commit(&t.pipes, false);
 		pr_err("restore failed; nothing was left running\n");
 	}
 	rst_lazy_finish(&t);

@@ -58,6 +58,7 @@ struct fd_dump_ctx {
 	size_t nr;
 	struct nl_sock *diag;	/* sock_diag, opened by the first socket (sk-unix.c) */
 	struct dump_pipes *pipes;	/* every pipe end of the tree so far */
+	int depth;		/* descriptors in flight: how deep in sockets' queues (sk-queue.c) */
 };
 
 struct fd_dump_one {
@@ -140,20 +141,20 @@ int stat_tty_nr(const char *text, unsigned int *tty);
 /* sk-unix.c: drop the sock_diag socket of a dump. */
 void unix_diag_close(struct fd_dump_ctx *c);
 /*
- * Objects shared across the tree (files-pipe.c): pipes, and unix
- * socketpairs whose ends several tasks hold. Dump: each task's pipe ends
- * and connected sockets are noted in one table for the tree (kind + inode);
+ * Objects shared across the tree (files-pipe.c): pipes, and unix sockets
+ * (each one an object, see usk_rst_add() below). Dump: each task's pipe
+ * ends are noted in one table for the tree (kind + inode);
  * a pipe's data is saved once, with the first read end, a socket's queue by
- * each end; dump_pipes_check() once every task is dumped refuses a pipe
+ * the socket; dump_pipes_check() once every task is dumped refuses a pipe
  * with an end held outside the tree and a socket whose peer is not in it.
  * Restore: criu reads every task's table (rst_pipes_add), makes each pipe,
- * and each socketpair more than one task holds, once in a block of fds
+ * and each unix socket, once in a block of fds
  * above all of them (rst_pipes_make) and forks; each task dups its ends out
  * of the block (rst_pipe_place) and closes it:
  *
  *   0 ... every task's fds ... | criu's, service fds | lo: obj 0 end 0, 1 | obj 1 end 0, 1 | ...
  *
- * A pipe's end 0 is the read end; a socketpair's end 0 is socket @ino.
+ * A pipe's end 0 is the read end; a unix socket's end 0 is the socket.
  * Shared anonymous memory (criu/shmem.c) is an object too, RST_OBJ_SHMEM:
  * end 0 an fd of the shmem file, which each task's restorer maps; the
  * block stays open in the task until then (rst_pipes_close_files).
@@ -216,20 +217,24 @@ struct pipe_seen {
 	bool other_closed;	/* a pipe: one end is closed everywhere (poll says so) */
 };
 
+struct usk_seen;
+
 struct dump_pipes {
 	struct pipe_seen *p;
 	size_t nr, cap;
 	struct dump_shared sh;	/* files-shared.c */
+	struct usk_seen *usk;	/* every unix socket of the tree (sk-unix.c) */
+	size_t nr_usk, cap_usk;
 };
 
 struct rst_pipe {
 	FdKind kind;
 	const FdEntry *file;	/* RST_OBJ_INODE, RST_OBJ_FILE: the entry to make it from */
 	uint64_t ino;
-	uint64_t peer;		/* a socketpair: the inode of end 1 */
+	uint64_t peer;		/* unused */
 	uint32_t size;		/* a pipe: 0 for the default */
 	const FdEntry *data;	/* a pipe: the entry with the buffered data, or NULL */
-	const FdEntry *end[2];	/* a socketpair: an entry of each end, with its queue */
+	const FdEntry *end[2];	/* a unix socket: end[0] its entry, with its queue */
 	uint64_t len;		/* a shmem object: its size, the end of its furthest mapping */
 	unsigned int tasks, gen;	/* how many tasks hold it; the last rst_pipes_add() that saw it */
 };
@@ -241,11 +246,10 @@ struct rst_pipes {
 	int above;		/* above every task's fds */
 	int lo;
 	bool open;		/* the block is open here */
+	struct usk_names *names;	/* socket files moved aside at restore (sk-unix-rst.c) */
 };
 
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e);
-/* Note a connected unix socket (sk-unix.c, once its own process is checked). */
-int dump_pipe_sk(struct fd_dump_ctx *c, const FdEntry *e);
 int dump_pipes_check(const struct dump_pipes *dp);
 void dump_pipes_free(struct dump_pipes *dp);
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
@@ -262,8 +266,23 @@ void rst_pipes_free(struct rst_pipes *rp);
 /* Did criu make the object of @e (so the task takes it from the block)? */
 bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e);
 int rst_pipe_place(const struct rst_pipes *rp, FdEntry **fds, size_t n, size_t first, bool *done);
-/* sk-unix.c: the socketpair of @a and @b, queues refilled, its ends at @at and @at + 1. */
-int unix_pair_make(const FdEntry *a, const FdEntry *b, int at);
+/*
+ * Unix sockets (sk-unix.c, sk-unix-rst.c). Dump: every socket of the tree
+ * is noted (usk_seen_add); usk_tree_check() once the tree is dumped
+ * refuses peers and pending connections from outside it. Restore: every
+ * socket is an object of the block, end 0 (end 1 unused); usk_rst_add()
+ * notes one (and what is in flight in its queue), usk_rst_make() makes them
+ * all in criu, connected, bound and refilled. A path a restored socket is
+ * bound to is moved aside first: usk_rst_commit() drops those copies
+ * (@ok) or puts them back.
+ */
+int usk_tree_check(const struct dump_pipes *dp);
+void usk_seen_free(struct dump_pipes *dp);
+int usk_rst_add(struct rst_pipes *rp, const FdEntry *e);
+int usk_rst_make(struct rst_pipes *rp);
+void usk_rst_commit(struct rst_pipes *rp, bool ok);
+/* The fd in the block of the object @e is (an end of); -1 if none. */
+int rst_obj_fd(const struct rst_pipes *rp, const FdEntry *e);
 
 /* Copy the bytes buffered in the pipe or FIFO @rfd (a copy of the task's @fd) into @e. */
 int pipe_copy_data(struct fd_dump_ctx *c, int fd, int rfd, FdEntry *e);
