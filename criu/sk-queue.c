@@ -175,7 +175,8 @@ static int walk_one(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u, int *
 		goto out;
 	}
 	if (n == 0) {
-		if (u->type == SOCK_STREAM)
+		/* the end of a stream, or of a queue shut down for reading (its peer closed) */
+		if (u->type == SOCK_STREAM || u->shut_rd)
 			ret = 0;
 		else
 			pr_err("pid %d: fd %d: an empty message or more than %u bytes queued: not supported\n",
