@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ struct peek {
 	int fds[MAX_SCM];
 	size_t nr;
 	bool trunc;
+	struct sockaddr_un from;	/* a datagram's sender */
+	socklen_t fromlen;
 };
 
 static void peek_close(struct peek *p)
@@ -57,17 +60,20 @@ static ssize_t peek_at(int sk, int off, char *buf, size_t size, struct peek *p)
 {
 	char cbuf[CMSG_SPACE(MAX_SCM * sizeof(int))];
 	struct iovec iov = { buf, size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+			     .msg_name = &p->from, .msg_namelen = sizeof(p->from) };
 	struct cmsghdr *cm;
 	ssize_t n;
 
 	p->nr = 0;
+	memset(&p->from, 0, sizeof(p->from));
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
 		return -1;
 	n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return n;
 	p->trunc = mh.msg_flags & MSG_CTRUNC;
+	p->fromlen = mh.msg_namelen;
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		size_t nr = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
@@ -156,6 +162,32 @@ static int add_scm(struct fd_dump_ctx *c, UnixSkEntry *u, const struct peek *p)
 	return 0;
 }
 
+/* The name the last datagram of @u came from, if its sender had one. */
+static int add_sender(UnixSkEntry *u, const struct peek *p)
+{
+	size_t len = p->fromlen - offsetof(struct sockaddr_un, sun_path);
+	UnixSender **ns, *m;
+
+	if (p->fromlen <= offsetof(struct sockaddr_un, sun_path) || p->fromlen > sizeof(p->from))
+		return 0;
+	ns = xrealloc(u->senders, (u->n_senders + 1) * sizeof(*ns));
+	if (!ns)
+		return -1;
+	u->senders = ns;
+	m = xzalloc(sizeof(*m));
+	if (!m)
+		return -1;
+	unix_sender__init(m);
+	u->senders[u->n_senders++] = m;
+	m->msg = u->n_queue - 1;
+	m->name.data = xmalloc(len);
+	if (!m->name.data)
+		return -1;
+	m->name.len = len;
+	memcpy(m->name.data, p->from.sun_path, len);
+	return 0;
+}
+
 /* One more message (or stream chunk) at @*off; 0 at the end of the queue, 1 for one more. */
 static int walk_one(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u, int *off, char *buf)
 {
@@ -185,7 +217,7 @@ static int walk_one(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u, int *
 	}
 	head = p.nr && u->type == SOCK_STREAM ? stream_split(sk, *off, n) : 0;
 	if (head < 0 || (head && add_msg(u, buf, head)) || add_msg(u, buf + head, n - head) ||
-	    (p.nr && add_scm(c, u, &p)))
+	    (p.nr && add_scm(c, u, &p)) || (u->type == SOCK_DGRAM && add_sender(u, &p)))
 		goto out;
 	*off += n;
 	ret = 1;
@@ -392,20 +424,27 @@ out:
 	return n == (ssize_t)m->len ? 0 : -1;
 }
 
+int usk_requeue_one(const struct rst_pipes *rp, int from, const UnixSkEntry *u, size_t k,
+		    const struct sockaddr_un *to, socklen_t tolen)
+{
+	const UnixScm *scm = NULL;
+
+	for (size_t j = 0; j < u->n_scm; j++)
+		if (u->scm[j]->msg == k)
+			scm = u->scm[j];
+	if (send_msg(rp, from, &u->queue[k], scm, to, tolen)) {
+		pr_perror("socket:[%llu]: can't queue %zu bytes on it again", (unsigned long long)u->ino,
+			  u->queue[k].len);
+		return -1;
+	}
+	return 0;
+}
+
 int usk_requeue(const struct rst_pipes *rp, int from, const UnixSkEntry *u, const struct sockaddr_un *to,
 		socklen_t tolen)
 {
-	for (size_t k = 0; k < u->n_queue; k++) {
-		const UnixScm *scm = NULL;
-
-		for (size_t j = 0; j < u->n_scm; j++)
-			if (u->scm[j]->msg == k)
-				scm = u->scm[j];
-		if (send_msg(rp, from, &u->queue[k], scm, to, tolen)) {
-			pr_perror("socket:[%llu]: can't queue %zu bytes on it again", (unsigned long long)u->ino,
-				  u->queue[k].len);
+	for (size_t k = 0; k < u->n_queue; k++)
+		if (usk_requeue_one(rp, from, u, k, to, tolen))
 			return -1;
-		}
-	}
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,15 +436,90 @@ static int connect_pending(struct mk *m, size_t i)
 	return 0;
 }
 
-/* Phase 5: @i's queue again, sent by its peer, its phantom, or a socket made for it. */
+/* A datagram socket of the images bound to @name (not @u), or -1. */
+static ssize_t dgram_named(const struct mk *m, const UnixSkEntry *u, const ProtobufCBinaryData *name)
+{
+	for (size_t i = 0; i < m->rp->nr; i++) {
+		const UnixSkEntry *s = is_usk(m, i) ? usk_at(m, i) : NULL;
+
+		if (s && s != u && s->type == SOCK_DGRAM && s->has_name && s->name.len == name->len &&
+		    !memcmp(s->name.data, name->data, name->len))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Who sends datagram @k of @u again: the socket it is connected to (the only
+ * one it takes datagrams from), the socket of the images that sent it, one
+ * bound for the while to the abstract name of a sender that is gone
+ * (*@tmp), or @anon.
+ */
+static int dgram_sender(struct mk *m, const UnixSkEntry *u, size_t k, int anon, int *tmp)
+{
+	const UnixSender *s = NULL;
+	ssize_t j = u->peer ? obj_of(m->rp, u->peer) : -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char nb[120];
+
+	*tmp = -1;
+	if (j >= 0)
+		return slot(m, j);
+	for (size_t i = 0; i < u->n_senders; i++)
+		if (u->senders[i]->msg == k)
+			s = u->senders[i];
+	if (!s)
+		return anon;
+	j = dgram_named(m, u, &s->name);
+	if (j >= 0)
+		return slot(m, j);
+	memcpy(sa.sun_path, s->name.data, s->name.len);
+	if (!sa.sun_path[0]) {
+		*tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (*tmp >= 0 &&
+		    !bind(*tmp, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + s->name.len))
+			return *tmp;
+		if (*tmp >= 0)
+			close(*tmp);
+		*tmp = -1;
+	}
+	pr_warn("socket:[%llu]%s: datagram %zu came from %.*s, gone: it comes from an unnamed socket now\n",
+		(unsigned long long)u->ino, usk_name(u, nb), k, (int)strnlen(sa.sun_path + !sa.sun_path[0],
+		s->name.len - !sa.sun_path[0]), sa.sun_path + !sa.sun_path[0]);
+	return anon;
+}
+
+/* The datagrams of @u, sent to its name. */
+static int requeue_dgram(struct mk *m, const UnixSkEntry *u)
+{
+	struct sockaddr_un sa;
+	socklen_t len = usk_addr(u, &sa);
+	int anon = new_sock(u), here = -1, ret = -1;
+
+	if (anon < 0 || enter_dir(u, &here))
+		goto out;
+	ret = 0;
+	for (size_t k = 0; k < u->n_queue && !ret; k++) {
+		int tmp, from = dgram_sender(m, u, k, anon, &tmp);
+
+		ret = usk_requeue_one(m->rp, from, u, k, &sa, len);
+		if (tmp >= 0)
+			close(tmp);
+	}
+out:
+	if (leave_dir(here))
+		ret = -1;
+	if (anon >= 0)
+		close(anon);
+	return ret;
+}
+
+/* Phase 5: @i's queue again, sent by its peer, its phantom, or the senders of its datagrams. */
 static int requeue_one(struct mk *m, size_t i)
 {
 	const UnixSkEntry *u = usk_at(m, i);
 	ssize_t j = pair_of(m, u);
-	struct sockaddr_un sa;
-	socklen_t len;
 	char nb[120];
-	int from, here, ret;
 
 	if (!u->n_queue)
 		return 0;
@@ -456,20 +532,7 @@ static int requeue_one(struct mk *m, size_t i)
 		       (unsigned long long)u->ino, usk_name(u, nb));
 		return -1;
 	}
-	/* connected one way to @j: only @j may send to it */
-	j = u->peer ? obj_of(m->rp, u->peer) : -1;
-	from = j >= 0 ? slot(m, j) : new_sock(u);
-	if (from < 0)
-		return -1;
-	len = usk_addr(u, &sa);
-	ret = enter_dir(u, &here);
-	if (!ret)
-		ret = usk_requeue(m->rp, from, u, &sa, len);
-	if (leave_dir(here))
-		ret = -1;
-	if (j < 0)
-		close(from);
-	return ret;
+	return requeue_dgram(m, u);
 }
 
 /* Shutdown state and SO_PEEK_OFF, once the queues are full again. */

@@ -413,6 +413,10 @@ bool usk_entry_valid(const UnixSkEntry *u, int depth)
 		return false;
 	if (u->state == TCP_LISTEN && !u->has_name)
 		return false;
+	for (size_t k = 0; k < u->n_senders; k++)
+		if (u->senders[k]->msg >= u->n_queue || !u->senders[k]->name.len ||
+		    u->senders[k]->name.len > sizeof(((struct sockaddr_un *)0)->sun_path))
+			return false;
 	for (size_t k = 0; k < u->n_scm; k++) {
 		if (u->scm[k]->msg >= u->n_queue || depth >= USK_MAX_DEPTH)
 			return false;

@@ -39,6 +39,9 @@ bool usk_inflight_valid(const FdEntry *e, int depth);
  */
 int usk_requeue(const struct rst_pipes *rp, int from, const UnixSkEntry *u, const struct sockaddr_un *to,
 		socklen_t tolen);
+/* Message @k of @u's queue only. */
+int usk_requeue_one(const struct rst_pipes *rp, int from, const UnixSkEntry *u, size_t k,
+		    const struct sockaddr_un *to, socklen_t tolen);
 bool usk_entry_valid(const UnixSkEntry *u, int depth);
 
 #endif
