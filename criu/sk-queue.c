@@ -8,9 +8,12 @@
  * including the first chunk that carries descriptors; those come with
  * SCM_RIGHTS as new copies in criu (unix(7)), are dumped as fd entries of
  * their own and closed: the queue itself is left as it was. In a stream
- * the descriptors ride with the last chunk a peek returned: a few more
- * short peeks find where that chunk starts, so they go back with the same
- * bytes.
+ * a peek brings the descriptors of the first chunk after the offset that
+ * carries any, whatever the length asked for (Linux 6.18), and reads on
+ * to its end: where that chunk starts cannot be seen. The bytes from the
+ * previous descriptors (or the start) to there go back as one chunk with
+ * the descriptors, so a reader gets them with the first of those bytes,
+ * maybe earlier than it would have.
  *
  * Restore: the messages are sent again, in order, each with its
  * descriptors: sockets and pipes come from the block criu made, other
@@ -83,37 +86,6 @@ static ssize_t peek_at(int sk, int off, char *buf, size_t size, struct peek *p)
 			p->fds[p->nr++] = ((int *)CMSG_DATA(cm))[k];
 	}
 	return n;
-}
-
-/*
- * A stream chunk of @n bytes at @off came with descriptors: the length of
- * its part before the bytes they were sent with (the shortest peek that
- * still brings them, less one).
- */
-static ssize_t stream_split(int sk, int off, size_t n)
-{
-	struct peek p;
-	size_t lo = 1, hi = n;
-	char *buf = xmalloc(n);
-
-	if (!buf)
-		return -1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		ssize_t r = peek_at(sk, off, buf, mid, &p);
-
-		if (r < 0) {
-			free(buf);
-			return -1;
-		}
-		if (p.nr)
-			hi = mid;
-		else
-			lo = mid + 1;
-		peek_close(&p);
-	}
-	free(buf);
-	return lo - 1;
 }
 
 static int add_msg(UnixSkEntry *u, const char *buf, size_t len)
@@ -192,7 +164,7 @@ static int add_sender(UnixSkEntry *u, const struct peek *p)
 static int walk_one(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u, int *off, char *buf)
 {
 	struct peek p;
-	ssize_t n = peek_at(sk, *off, buf, MAX_QUEUE - *off, &p), head;
+	ssize_t n = peek_at(sk, *off, buf, MAX_QUEUE - *off, &p);
 	int ret = -1;
 
 	if (n < 0 && errno == EAGAIN)
@@ -215,8 +187,7 @@ static int walk_one(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u, int *
 			       c->pid, fd, MAX_QUEUE);
 		goto out;
 	}
-	head = p.nr && u->type == SOCK_STREAM ? stream_split(sk, *off, n) : 0;
-	if (head < 0 || (head && add_msg(u, buf, head)) || add_msg(u, buf + head, n - head) ||
+	if (add_msg(u, buf, n) ||
 	    (p.nr && add_scm(c, u, &p)) || (u->type == SOCK_DGRAM && add_sender(u, &p)))
 		goto out;
 	*off += n;
