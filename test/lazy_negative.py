@@ -36,6 +36,10 @@ something before the commit point, and checks that nothing is lost:
                   data (fifo00): the source let go of its locks and FIFO data
                   for the destination, which took them before it failed; the
                   source takes them back (its locks held, its data once).
+  unix-restorer-fail
+                  restorer-fail with unix_stream00, whose listener is bound to
+                  a file the restore moved aside for its own socket: it is
+                  back, and the source's clients connect to it by name.
 
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
@@ -332,6 +336,8 @@ CASES = [
     # failed: the source takes its locks back and has its FIFO data exactly once
     ('locks-restorer-fail', 'file_lock00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
     ('fifo-restorer-fail', 'fifo00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
+    # the source's listener keeps its socket file: it connects to it again by name
+    ('unix-restorer-fail', 'unix_stream00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
 ]
 
 

@@ -1169,6 +1169,8 @@ def cmd_negative(opts):
          lambda w: neg_unsupported(criu, w, 'unsupported_pipe', 'held outside the dumped tree')),
         ('dump of a PID namespace init whose child is in a nested PID namespace',
          lambda w: neg_unsupported(criu, w, 'unsupported_pidns', 'nested PID namespace')),
+        ('dump of a unix socket connected to a daemon outside the tree',
+         lambda w: neg_unsupported(criu, w, 'unsupported_sk_ext', 'outside the dumped tree (a daemon?)')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()
