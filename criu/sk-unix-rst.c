@@ -16,6 +16,8 @@
  *   5  every queue refilled, from the peer (or a socket made for it), with
  *      the descriptors in flight; then shutdown state and SO_PEEK_OFF
  *
+ * A name whose file had been removed at dump is bound (what is in the way
+ * moved aside for the while), used to connect and to send, then unlinked.
  * A file a socket is bound to that exists already (the dumped socket's,
  * left behind, or still alive while the source waits in a lazy migration)
  * is renamed aside first, not removed: usk_rst_commit() deletes the copy
@@ -54,6 +56,9 @@ struct mk {
 	struct rst_pipes *rp;
 	bool *made;
 	int *phantom;	/* the other end of a socket whose peer had closed */
+	const UnixSkEntry **gone;	/* bound to a name whose file was gone at dump: unlinked at the end */
+	size_t nr_gone;
+	struct usk_names tmp;	/* files moved aside for those, put back then */
 };
 
 static const UnixSkEntry *usk_at(const struct mk *m, size_t i)
@@ -139,14 +144,14 @@ static int leave_dir(int here)
 	return ret;
 }
 
-/* A socket file at @path (relative: in the cwd) goes aside, noted in @names. */
-static int move_aside(struct usk_names *names, const UnixSkEntry *u, const char *path)
+/* A socket file (@any: any file) at @path (relative: in the cwd) goes aside, noted in @names. */
+static int move_aside(struct usk_names *names, const UnixSkEntry *u, const char *path, bool any)
 {
 	char abs[2 * PATH_MAX], aside[2 * PATH_MAX + 32];
 	struct usk_moved *nm;
 	struct stat st;
 
-	if (lstat(path, &st) || !S_ISSOCK(st.st_mode))
+	if (lstat(path, &st) || (!any && !S_ISSOCK(st.st_mode)))
 		return 0;
 	snprintf(abs, sizeof(abs), "%s%s%s", path[0] == '/' ? "" : u->bind_dir, path[0] == '/' ? "" : "/", path);
 	snprintf(aside, sizeof(aside), "%s.criu-aside-%d", abs, getpid());
@@ -174,9 +179,14 @@ static int move_aside(struct usk_names *names, const UnixSkEntry *u, const char 
 	return 0;
 }
 
-/* Bind @sk to @u's name; a file in the way goes aside (the last entry of rp->names). */
+/*
+ * Bind @sk to @u's name; a file in the way goes aside (the last entry of
+ * rp->names). A name whose file was gone at dump: whatever is in the way
+ * goes aside for the while (m->tmp), and the new file goes in the end.
+ */
 static int bind_name(struct mk *m, int sk, const UnixSkEntry *u)
 {
+	struct usk_names *aside = u->name_gone ? &m->tmp : m->rp->names;
 	struct sockaddr_un sa;
 	socklen_t len = usk_addr(u, &sa);
 	char nb[120];
@@ -186,12 +196,14 @@ static int bind_name(struct mk *m, int sk, const UnixSkEntry *u)
 		return 0;
 	if (enter_dir(u, &here))
 		return -1;
-	if (sa.sun_path[0] && move_aside(m->rp->names, u, sa.sun_path))
+	if (sa.sun_path[0] && move_aside(aside, u, sa.sun_path, u->name_gone))
 		goto out;
 	if (bind(sk, (struct sockaddr *)&sa, len)) {
 		pr_perror("socket:[%llu]: can't bind it to%s", (unsigned long long)u->ino, usk_name(u, nb));
 		goto out;
 	}
+	if (sa.sun_path[0] && u->name_gone)
+		m->gone[m->nr_gone++] = u;
 	ret = 0;
 out:
 	return leave_dir(here) || ret ? -1 : 0;
@@ -570,12 +582,39 @@ static int run_phase(struct mk *m, phase_fn fn, bool unmade)
 	return 0;
 }
 
+/* The files of names that were gone at dump go again; what was in their way comes back. */
+static void drop_gone(struct mk *m)
+{
+	struct sockaddr_un sa;
+	int here;
+
+	for (size_t i = 0; i < m->nr_gone; i++) {
+		usk_addr(m->gone[i], &sa);
+		if (enter_dir(m->gone[i], &here))
+			continue;
+		unlink(sa.sun_path);
+		leave_dir(here);
+	}
+	m->nr_gone = 0;
+	while (m->tmp.nr) {
+		struct usk_moved *mv = &m->tmp.m[--m->tmp.nr];
+
+		if (rename(mv->aside, mv->path))
+			pr_perror("can't put %s back", mv->path);
+		free(mv->path);
+		free(mv->aside);
+	}
+	free(m->tmp.m);
+	m->tmp.m = NULL;
+}
+
 static int make_all(struct mk *m)
 {
 	if (run_phase(m, make_first, true) || run_phase(m, make_named_pair, true) ||
 	    run_phase(m, connect_dgram, false) || run_phase(m, connect_pending, false) ||
 	    run_phase(m, requeue_one, false))
 		return -1;
+	drop_gone(m);
 	for (size_t i = 0; i < m->rp->nr; i++)
 		if (m->phantom[i] >= 0) {
 			close(m->phantom[i]);
@@ -598,7 +637,8 @@ int usk_rst_make(struct rst_pipes *rp)
 		rp->names = xzalloc(sizeof(*rp->names));
 	m.made = xzalloc(rp->nr * sizeof(*m.made));
 	m.phantom = xmalloc(rp->nr * sizeof(*m.phantom));
-	if (!rp->names || !m.made || !m.phantom)
+	m.gone = xzalloc(2 * rp->nr * sizeof(*m.gone));
+	if (!rp->names || !m.made || !m.phantom || !m.gone)
 		goto out;
 	for (size_t i = 0; i < rp->nr; i++)
 		m.phantom[i] = -1;
@@ -609,6 +649,8 @@ out:
 	for (size_t i = 0; m.phantom && i < rp->nr; i++)
 		if (m.phantom[i] >= 0)
 			close(m.phantom[i]);
+	drop_gone(&m);
+	free(m.gone);
 	free(m.phantom);
 	free(m.made);
 	return ret;

@@ -165,25 +165,33 @@ static bool unix_match(const struct fd_dump_one *d)
 	return S_ISSOCK(d->st.st_mode);
 }
 
-/* A file name bound relative to the task's cwd: keep that directory, checked by the inode. */
-static int relative_name(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, UnixSkEntry *u)
+/*
+ * A file name: is the file there still this socket's (the inode)? A name
+ * whose file was removed (or replaced) is restored bound, then unlinked.
+ * A relative name resolves in the task's cwd; that directory is kept.
+ */
+static int check_file(struct fd_dump_ctx *c, const struct usk_diag *dg, UnixSkEntry *u)
 {
 	char cwd[PATH_MAX], full[2 * PATH_MAX];
 	struct stat st;
 
-	if (proc_readlink(c->pid, "cwd", cwd, sizeof(cwd)))
-		return -1;
-	snprintf(full, sizeof(full), "%s/%.*s", cwd, (int)dg->namelen, dg->name);
-	if (lstat(full, &st) || st.st_ino != dg->vfs_ino) {
-		pr_err("pid %d: fd %d: unix socket bound to the relative name %.*s, not in its cwd any more: not supported\n",
-		       c->pid, fd, (int)dg->namelen, dg->name);
-		return -1;
+	snprintf(full, sizeof(full), "%.*s", (int)dg->namelen, dg->name);
+	if (dg->name[0] != '/') {
+		if (proc_readlink(c->pid, "cwd", cwd, sizeof(cwd)))
+			return -1;
+		snprintf(full, sizeof(full), "%s/%.*s", cwd, (int)dg->namelen, dg->name);
+		u->bind_dir = xstrdup(cwd);
+		if (!u->bind_dir)
+			return -1;
 	}
-	u->bind_dir = xstrdup(cwd);
-	return u->bind_dir ? 0 : -1;
+	if (lstat(full, &st) || st.st_ino != dg->vfs_ino) {
+		u->has_name_gone = u->name_gone = true;
+		pr_info("socket:[%llu]: its file %s is gone\n", (unsigned long long)u->ino, full);
+	}
+	return 0;
 }
 
-static int fill_name(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, UnixSkEntry *u)
+static int fill_name(struct fd_dump_ctx *c, const struct usk_diag *dg, UnixSkEntry *u)
 {
 	if (!dg->namelen)
 		return 0;
@@ -193,9 +201,7 @@ static int fill_name(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, U
 	if (!u->name.data)
 		return -1;
 	memcpy(u->name.data, dg->name, dg->namelen);
-	if (dg->name[0] && dg->name[0] != '/')
-		return relative_name(c, fd, dg, u);
-	return 0;
+	return dg->name[0] ? check_file(c, dg, u) : 0;
 }
 
 static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_diag *dg, UnixSkEntry *u)
@@ -214,7 +220,7 @@ static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_di
 	u->peer = dg->peer;
 	u->has_shut_rd = u->shut_rd = dg->shutdown & 1;	/* RCV_SHUTDOWN */
 	u->has_shut_wr = u->shut_wr = dg->shutdown & 2;	/* SEND_SHUTDOWN */
-	if (fill_name(c, fd, dg, u))
+	if (fill_name(c, dg, u))
 		return -1;
 	l = sizeof(old);
 	if (!getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old, &l) && old >= 0) {

@@ -6,10 +6,11 @@
  * socket and from a bound sender that has closed since; the server's
  * answer waiting in the named client; a client connected to the server
  * with nothing queued; two sockets bound to names and connected to each
- * other, a datagram queued each way. After restore: every datagram in
+ * other, a datagram queued each way; a server whose file was removed,
+ * with a datagram from its connected client. After restore: every datagram in
  * order with its boundaries and its sender's address (recvfrom), nothing
  * more, the names, and the connections (send() goes to the server, which
- * can answer by name).
+ * can answer by name); the removed file is still not there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +100,8 @@ int main(int argc, char **argv)
 {
 	struct name srv, c2n, gone, p1n, p2n, srv_real, p1_real;
 	char before[MAX_FD + 1], after[MAX_FD + 1];
-	int srv_fd, c1, c2, c3, anon, g, p1, p2;
+	int srv_fd, c1, c2, c3, anon, g, p1, p2, rm, rmc;
+	struct name rmn;
 	socklen_t len = sizeof(srv_real.sa), len1 = sizeof(p1_real.sa);
 
 	test_init(argc, argv);
@@ -110,6 +112,15 @@ int main(int argc, char **argv)
 	mkname(&gone, "unix_dgram00-gone", 1);
 	mkname(&p1n, "unix_dgram00.p1", 0);
 	mkname(&p2n, "unix_dgram00-p2", 1);
+	mkname(&rmn, "unix_dgram00.removed", 0);
+	unlink("unix_dgram00.removed");
+	rm = bound(&rmn);
+	rmc = bound(NULL);
+	if (rm < 0 || rmc < 0 || connect(rmc, (struct sockaddr *)&rmn.sa, rmn.len) || sendto_name(rmc, "rm1", NULL) ||
+	    unlink("unix_dgram00.removed")) {
+		fail("removed server: %s", strerror(errno));
+		return test_finish();
+	}
 	srv_fd = bound(&srv);
 	c1 = bound(NULL);
 	c2 = bound(&c2n);
@@ -172,6 +183,12 @@ int main(int argc, char **argv)
 	expect(p1, "again", &p2n, "pair, new datagram");
 	if (sendto_name(anon, "x", &c2n) != -1 || errno != EPERM)
 		fail("the named client takes datagrams from others than its server");
+	expect(rm, "rm1", NULL, "server whose file was removed");
+	if (!access("unix_dgram00.removed", F_OK))
+		fail("the removed file is back");
+	if (sendto_name(rmc, "rm2", NULL))
+		fail("the client of the server whose file was removed can't send: %s", strerror(errno));
+	expect(rm, "rm2", NULL, "server whose file was removed, new datagram");
 	unlink("unix_dgram00.srv");
 	unlink("unix_dgram00.p1");
 	return test_finish();
