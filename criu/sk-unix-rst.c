@@ -272,10 +272,12 @@ static bool is_pending(const struct mk *m, uint64_t ino)
 	return false;
 }
 
-/* Connected, its peer closed (a stream or seqpacket end that is not waiting in a listener). */
+/* Connected, its peer closed (for a stream or seqpacket end: not one waiting in a listener). */
 static bool is_orphan(const struct mk *m, const UnixSkEntry *u)
 {
-	return u->state == TCP_ESTABLISHED && !u->peer && u->type != SOCK_DGRAM && !is_pending(m, u->ino);
+	if (u->type == SOCK_DGRAM)
+		return u->has_peer && !u->peer;
+	return u->state == TCP_ESTABLISHED && !u->peer && !is_pending(m, u->ino);
 }
 
 /* The peer's object if the peer is connected back to @u (a pair), else -1. */
@@ -325,10 +327,12 @@ static int make_first(struct mk *m, size_t i)
 
 	if (j >= 0 && !(stream && (u->has_name || usk_at(m, j)->has_name)))
 		return make_socketpair(m, i, j);
-	if (is_orphan(m, u) && !u->has_name)
+	if (is_orphan(m, u) && (!u->has_name || !stream))
 		return make_socketpair(m, i, -1);
-	if ((j >= 0 && stream) || is_orphan(m, u))
+	if (j >= 0 && stream)
 		return 0;	/* phase 2 */
+	if (is_orphan(m, u))
+		return 0;	/* phase 2: a stream end with a name */
 	sk = new_sock(u);
 	if (sk < 0)
 		return -1;

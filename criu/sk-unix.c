@@ -37,7 +37,7 @@
 
 
 struct usk_diag {
-	bool got;
+	bool got, has_peer;	/* has_peer, peer 0: its peer has closed (or waits in a listener) */
 	uint32_t state, peer, rqlen, wqlen;
 	uint64_t vfs_ino;	/* the file a name is bound to */
 	uint8_t shutdown;
@@ -57,8 +57,10 @@ static int diag_cb(struct nl_msg *msg, void *arg)
 		return NL_STOP;
 	d->got = true;
 	d->state = m->udiag_state;
-	if (tb[UNIX_DIAG_PEER])
+	if (tb[UNIX_DIAG_PEER]) {
+		d->has_peer = true;
 		d->peer = nla_get_u32(tb[UNIX_DIAG_PEER]);
+	}
 	if (tb[UNIX_DIAG_VFS])
 		d->vfs_ino = ((struct unix_diag_vfs *)nla_data(tb[UNIX_DIAG_VFS]))->udiag_vfs_ino;
 	if (tb[UNIX_DIAG_SHUTDOWN])
@@ -216,7 +218,8 @@ static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_di
 	}
 	u->type = type;
 	u->state = dg->state;
-	u->has_peer = dg->peer;
+	/* a datagram socket connected to one that has closed: peer 0 (not absent) */
+	u->has_peer = dg->peer || (dg->has_peer && type == SOCK_DGRAM);
 	u->peer = dg->peer;
 	u->has_shut_rd = u->shut_rd = dg->shutdown & 1;	/* RCV_SHUTDOWN */
 	u->has_shut_wr = u->shut_wr = dg->shutdown & 2;	/* SEND_SHUTDOWN */

@@ -7,7 +7,8 @@
  * answer waiting in the named client; a client connected to the server
  * with nothing queued; two sockets bound to names and connected to each
  * other, a datagram queued each way; a server whose file was removed,
- * with a datagram from its connected client. After restore: every datagram in
+ * with a datagram from its connected client; the end of a pair whose other
+ * end closed, with its last datagram. After restore: every datagram in
  * order with its boundaries and its sender's address (recvfrom), nothing
  * more, the names, and the connections (send() goes to the server, which
  * can answer by name); the removed file is still not there.
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 {
 	struct name srv, c2n, gone, p1n, p2n, srv_real, p1_real;
 	char before[MAX_FD + 1], after[MAX_FD + 1];
-	int srv_fd, c1, c2, c3, anon, g, p1, p2, rm, rmc;
+	int srv_fd, c1, c2, c3, anon, g, p1, p2, rm, rmc, dp[2];
 	struct name rmn;
 	socklen_t len = sizeof(srv_real.sa), len1 = sizeof(p1_real.sa);
 
@@ -113,6 +114,11 @@ int main(int argc, char **argv)
 	mkname(&p1n, "unix_dgram00.p1", 0);
 	mkname(&p2n, "unix_dgram00-p2", 1);
 	mkname(&rmn, "unix_dgram00.removed", 0);
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, dp) || sendto_name(dp[1], "last", NULL)) {
+		fail("pair: %s", strerror(errno));
+		return test_finish();
+	}
+	close(dp[1]);
 	unlink("unix_dgram00.removed");
 	rm = bound(&rmn);
 	rmc = bound(NULL);
@@ -183,6 +189,9 @@ int main(int argc, char **argv)
 	expect(p1, "again", &p2n, "pair, new datagram");
 	if (sendto_name(anon, "x", &c2n) != -1 || errno != EPERM)
 		fail("the named client takes datagrams from others than its server");
+	expect(dp[0], "last", NULL, "pair whose peer closed");
+	if (send(dp[0], "x", 1, MSG_DONTWAIT) != -1 || errno != ECONNREFUSED)
+		fail("pair whose peer closed: send does not say ECONNREFUSED (%s)", strerror(errno));
 	expect(rm, "rm1", NULL, "server whose file was removed");
 	if (!access("unix_dgram00.removed", F_OK))
 		fail("the removed file is back");
