@@ -41,6 +41,7 @@
 #include "proc-parse.h"
 #include "pstree.h"
 #include "seize.h"
+#include "shm-obj.h"
 #include "task-state.h"
 #include "util.h"
 
@@ -336,10 +337,10 @@ static int dump_tree(struct tree_dump *td)
 		for (unsigned int j = 0; j + 1 < td->nr; j++)
 			if (td->tasks[j].pid == it->ppid)
 				c->parent = &td->tasks[j];
-		if (dump_frozen(c))
+		if (dump_frozen(c) || shm_note_task(&td->pipes, c->pid, &c->vmas))
 			return -1;
 	}
-	if (dump_pipes_check(&td->pipes))
+	if (dump_pipes_check(&td->pipes) || shm_dump_tree(&td->pipes, td->dfd))
 		return -1;
 	return write_inventory(td);
 }
@@ -580,6 +581,7 @@ int cr_dump(const struct opts *o)
 		ret = 0;
 out:
 	drop_tasks(&td);
+	shm_dump_free(&td.pipes);
 	dump_pipes_free(&td.pipes);
 	pstree_free(&td.tree);
 	close(td.dfd);

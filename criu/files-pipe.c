@@ -214,7 +214,7 @@ static ssize_t obj_index(const struct rst_pipes *rp, const FdEntry *e)
 static bool obj_made(const struct rst_pipe *p)
 {
 	return p->kind == FD_KIND__FD_PIPE || p->kind == RST_OBJ_SHMEM || p->kind == RST_OBJ_INODE ||
-	       p->kind == FD_KIND__FD_UNIX_SK || p->tasks > 1;
+	       p->kind == FD_KIND__FD_UNIX_SK || p->kind == RST_OBJ_MEMFD || p->tasks > 1;
 }
 
 struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
@@ -366,6 +366,8 @@ static int make_obj(const struct rst_pipes *rp, const struct rst_pipe *p, int at
 		return rst_file_make(rp, p, at);
 	if (p->kind == RST_OBJ_SHMEM)
 		return rst_shmem_make(p, at);
+	if (p->kind == RST_OBJ_MEMFD)
+		return rst_memfd_place(p, at);
 	return make_pipe(p, at);
 }
 
@@ -402,7 +404,7 @@ void rst_pipes_close_files(struct rst_pipes *rp)
 	if (!rp->open)
 		return;
 	for (size_t i = 0; i < rp->nr; i++) {
-		if (rp->p[i].kind != RST_OBJ_SHMEM)
+		if (!rp->p[i].mapped)
 			close(rp->lo + 2 * i);
 		close(rp->lo + 2 * i + 1);
 	}
@@ -412,6 +414,7 @@ void rst_pipes_close_files(struct rst_pipes *rp)
 void rst_pipes_free(struct rst_pipes *rp)
 {
 	rst_pipes_close(rp);
+	rst_shm_free(rp);
 	free(rp->p);
 	*rp = (struct rst_pipes){};
 }

@@ -24,7 +24,7 @@
 #include "util.h"
 
 static const struct fd_ops *const fd_kinds[] = {
-	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &unlinked_ops, &unix_sk_ops, &pty_ops,
+	&eventfd_ops, &signalfd_ops, &timerfd_ops, &inotify_ops, &epoll_ops, &memfd_ops, &unlinked_ops, &unix_sk_ops, &pty_ops,
 	&fifo_ops,
 };
 

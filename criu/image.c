@@ -26,6 +26,8 @@ static const struct {
 	[IMG_FILES] = { "files-%lu.img", 0x46494c01 },
 	[IMG_FS] = { "fs-%lu.img", 0x46530001 },
 	[IMG_PAGES] = { "pages-%lu.img", 0 },
+	[IMG_SHM] = { "shm.img", 0x53484d01 },
+	[IMG_SHM_DATA] = { "shm-data.img", 0x53484402 },
 };
 
 uint32_t img_magic(enum img_type type)

@@ -60,7 +60,7 @@ static enum vma_type classify_vma(const struct vma *v)
 		return VT_UNSUPPORTED;
 	/* Shared anonymous memory shows as a deleted /dev/zero mapping. */
 	if (v->shared && (!strcmp(n, "/dev/zero (deleted)") || !strncmp(n, "/SYSV", 5)))
-		return !strcmp(n, "/dev/zero (deleted)") ? VT_ANON_SHARED : VT_UNSUPPORTED;
+		return !strcmp(n, "/dev/zero (deleted)") ? VT_ANON_SHARED : VT_SYSV;
 	if (n[0] != '/')
 		return VT_UNSUPPORTED;
 	return v->shared ? VT_FILE_SHARED : VT_FILE_PRIVATE;

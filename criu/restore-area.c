@@ -323,6 +323,26 @@ static int fill_specials(const struct rst_ctx *c, const struct area_plan *p, str
 	return 0;
 }
 
+/*
+ * A SysV attach: the restorer shmat()s it at its first piece (offset 0),
+ * read-only unless a piece of it is writable, and mprotects each piece.
+ */
+static void sysv_attach(const MmEntry *mm, size_t i, struct rst_vma *r)
+{
+	const VmaEntry *v = mm->vmas[i];
+	bool rw = false;
+
+	r->fd = (int32_t)v->ino;
+	for (size_t k = i; !v->pgoff && k < mm->n_vmas; k++) {
+		const VmaEntry *n = mm->vmas[k];
+
+		if (n->kind != VMA_KIND__VMA_SYSV_SHM || n->ino != v->ino || (k > i && !n->pgoff))
+			break;
+		rw |= !!(n->prot & PROT_WRITE);
+	}
+	r->open_flags = rw ? O_RDWR : O_RDONLY;
+}
+
 static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t *str_off)
 {
 	struct rst_vma *out = (void *)((char *)a + a->vmas_off);
@@ -344,6 +364,10 @@ static void fill_vmas(const struct rst_ctx *c, struct restorer_args *a, uint64_t
 				      .fd = -1};
 		if (v->kind == VMA_KIND__VMA_ANON_SHARED && v->has_ino)
 			r->flags |= RST_VMA_SHMEM; /* its fd: once criu made the objects, rst_area_shmem() */
+		if (v->has_memfd && v->memfd)
+			r->flags |= RST_VMA_OBJ; /* the same */
+		if (v->kind == VMA_KIND__VMA_SYSV_SHM)
+			sysv_attach(mm, i, r);
 		if (v->has_growsdown && v->growsdown)
 			r->flags |= RST_VMA_GROWSDOWN;
 		r->slot = rst_premap_slot(c, i);
@@ -676,22 +700,32 @@ static int fill_args(struct rst_ctx *c, const struct area_plan *p)
 	return 0;
 }
 
-void rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp)
+int rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp)
 {
 	struct rst_vma *out;
 	const MmEntry *mm = c->img.mm;
 	uint32_t k = 0;
 
 	if (!c->args)
-		return; /* a zombie */
+		return 0; /* a zombie */
 	out = (void *)((char *)c->args + c->args->vmas_off);
 	for (size_t i = 0; i < mm->n_vmas; i++) {
-		if (vma_is_special(mm->vmas[i]))
+		const VmaEntry *v = mm->vmas[i];
+
+		if (vma_is_special(v))
 			continue;
 		if (out[k].flags & RST_VMA_SHMEM)
-			out[k].fd = rst_shmem_fd(rp, mm->vmas[i]->ino);
+			out[k].fd = rst_shmem_fd(rp, v->ino);
+		if (out[k].flags & RST_VMA_OBJ)
+			out[k].fd = rst_obj_kind_fd(rp, RST_OBJ_MEMFD, v->ino);
+		if ((out[k].flags & RST_VMA_OBJ) && out[k].fd < 0) {
+			pr_err("pid %d: mapping %#llx is of memfd inode %llu, missing from shm.img\n", c->pid,
+			       (unsigned long long)v->start, (unsigned long long)v->ino);
+			return -1;
+		}
 		k++;
 	}
+	return 0;
 }
 
 /* ---- the area -------------------------------------------------------- */

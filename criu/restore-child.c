@@ -98,6 +98,7 @@ static int child_files(struct rst_ctx *c)
 {
 	/* from here on fds 0-2 are the target's */
 	log_no_stderr_copy();
+	rst_objs_mark_mapped(&c->tree->pipes, c->img.mm);
 	if (close_criu_fds(c) || restore_fds(c->img.fds, c->img.nr_fds, c->o, &c->tree->pipes))
 		return -1;
 	for (unsigned int fd = 0; fd < 3; fd++)

@@ -234,7 +234,7 @@ static int check_vma(const char *name, const VmaEntry *v, const VmaEntry *prev)
 		       (unsigned long long)v->start, (unsigned long long)v->end);
 		return -1;
 	}
-	if (v->kind < VMA_KIND__VMA_ANON || v->kind > VMA_KIND__VMA_VSYSCALL) {
+	if ((v->kind < VMA_KIND__VMA_ANON || v->kind > VMA_KIND__VMA_VSYSCALL) && v->kind != VMA_KIND__VMA_SYSV_SHM) {
 		pr_err("%s: corrupt: mapping %#llx has unknown kind %d\n", name, (unsigned long long)v->start, v->kind);
 		return -1;
 	}
@@ -250,6 +250,11 @@ static int check_vma(const char *name, const VmaEntry *v, const VmaEntry *prev)
 	}
 	if ((v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR) && !v->name) {
 		pr_err("%s: corrupt: vdso/vvar mapping %#llx without a name\n", name, (unsigned long long)v->start);
+		return -1;
+	}
+	if ((v->kind == VMA_KIND__VMA_SYSV_SHM || (v->has_memfd && v->memfd)) && !v->has_ino) {
+		pr_err("%s: corrupt: mapping %#llx of a memfd or SysV segment names none\n", name,
+		       (unsigned long long)v->start);
 		return -1;
 	}
 	return 0;
@@ -320,6 +325,8 @@ static int check_file_vmas(const MmEntry *mm)
 
 		if (v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED)
 			continue;
+		if (v->has_memfd && v->memfd)
+			continue; /* shm.img has it, not a path */
 		if (stat(v->path, &st)) {
 			pr_perror("mapping %#llx: can't find its file %s", (unsigned long long)v->start, v->path);
 			return -1;

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "proc-parse.h"
 #include "restore.h"
+#include "shm-obj.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS (30 * 1000)
@@ -153,13 +154,11 @@ int rst_tree_prepare(struct rst_tree *t)
 		if (prepare_task(&t->tasks[i]) || rst_pipes_add(&t->pipes, t->tasks[i].img.fds, t->tasks[i].img.nr_fds) ||
 		    rst_shmem_add(&t->pipes, t->tasks[i].img.mm))
 			return -1;
-	if (rst_pipes_make(&t->pipes))
+	if (rst_shm_prepare(&t->pipes, t->dfd) || rst_pipes_make(&t->pipes))
 		return -1;
-	for (size_t i = 0; i < t->nr; i++) {
-		if (rst_shmem_fill(&t->tasks[i]))
+	for (size_t i = 0; i < t->nr; i++)
+		if (rst_shmem_fill(&t->tasks[i]) || rst_area_shmem(&t->tasks[i], &t->pipes))
 			return -1;
-		rst_area_shmem(&t->tasks[i], &t->pipes);
-	}
 	if (make_ready_channel(t))
 		return -1;
 	if (t->nr > 1)

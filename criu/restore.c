@@ -21,6 +21,7 @@
 #include "log.h"
 #include "proc-parse.h"
 #include "restore.h"
+#include "shm-obj.h"
 #include "util.h"
 
 static int write_pidfile(const struct rst_tree *t)
@@ -100,7 +101,7 @@ static int wait_task(struct rst_tree *t)
 
 static int finish_tree(struct rst_tree *t)
 {
-	if (rst_tree_go(t) || rst_wait_restorers(t))
+	if (rst_tree_go(t) || rst_wait_restorers(t) || rst_shm_late(&t->pipes))
 		return -1;
 	for (size_t i = 0; i < t->nr; i++)
 		if (!t->tasks[i].pt->zombie && rst_finish_task(&t->tasks[i]))

@@ -26,12 +26,17 @@
 #include "restore.h"
 #include "util.h"
 
-static struct rst_pipe *shmem_find(const struct rst_pipes *rp, uint64_t ino)
+static struct rst_pipe *obj_find(const struct rst_pipes *rp, FdKind kind, uint64_t ino)
 {
 	for (size_t i = 0; i < rp->nr; i++)
-		if (rp->p[i].kind == RST_OBJ_SHMEM && rp->p[i].ino == ino)
+		if (rp->p[i].kind == kind && rp->p[i].ino == ino)
 			return &rp->p[i];
 	return NULL;
+}
+
+static struct rst_pipe *shmem_find(const struct rst_pipes *rp, uint64_t ino)
+{
+	return obj_find(rp, RST_OBJ_SHMEM, ino);
 }
 
 static bool is_shmem(const VmaEntry *v)
@@ -88,11 +93,31 @@ int rst_shmem_make(const struct rst_pipe *p, int at)
 	return 0;
 }
 
-int rst_shmem_fd(const struct rst_pipes *rp, uint64_t ino)
+int rst_obj_kind_fd(const struct rst_pipes *rp, FdKind kind, uint64_t ino)
 {
-	const struct rst_pipe *p = shmem_find(rp, ino);
+	const struct rst_pipe *p = obj_find(rp, kind, ino);
 
 	return p && rp->open ? rp->lo + 2 * (int)(p - rp->p) : -1;
+}
+
+int rst_shmem_fd(const struct rst_pipes *rp, uint64_t ino)
+{
+	return rst_obj_kind_fd(rp, RST_OBJ_SHMEM, ino);
+}
+
+void rst_objs_mark_mapped(struct rst_pipes *rp, const MmEntry *mm)
+{
+	for (size_t i = 0; mm && i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		struct rst_pipe *p = NULL;
+
+		if (is_shmem(v))
+			p = shmem_find(rp, v->ino);
+		else if (v->has_memfd && v->memfd)
+			p = obj_find(rp, RST_OBJ_MEMFD, v->ino);
+		if (p)
+			p->mapped = true;
+	}
 }
 
 /* Read @len bytes at @off of the pages image into object @fd at @pos. */

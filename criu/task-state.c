@@ -21,6 +21,7 @@
 
 #include "creds.h"
 #include "log.h"
+#include "shm-obj.h"
 #include "task-state.h"
 #include "util.h"
 
@@ -317,6 +318,7 @@ static VmaKind vma_kind(enum vma_type t)
 	case VT_ANON_SHARED: return VMA_KIND__VMA_ANON_SHARED;
 	case VT_VDSO: return VMA_KIND__VMA_VDSO;
 	case VT_VVAR: return VMA_KIND__VMA_VVAR;
+	case VT_SYSV: return VMA_KIND__VMA_SYSV_SHM;
 	default: return VMA_KIND__VMA_VSYSCALL;
 	}
 }
@@ -360,8 +362,9 @@ static VmaEntry *make_vma_entry(pid_t pid, const struct vma *v)
 		e->dev = v->dev;
 		e->ino = v->ino;
 		e->open_flags = vma_open_flags(pid, v);
+		e->has_memfd = e->memfd = memfd_path(v->name);
 	}
-	if (v->type == VT_ANON_SHARED) { /* the shmem object: tasks mapping the same one share it again */
+	if (v->type == VT_ANON_SHARED || v->type == VT_SYSV) { /* the object: its tasks share it again */
 		e->has_ino = true;
 		e->ino = v->ino;
 	}

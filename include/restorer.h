@@ -49,6 +49,7 @@ enum rst_vma_kind {
 	RST_VMA_FILE_PRIVATE = 2,
 	RST_VMA_FILE_SHARED = 3,
 	RST_VMA_ANON_SHARED = 4,
+	RST_VMA_SYSV_SHM = 20, /* shmat(@fd = shmid) where pgoff is 0, then mprotect */
 };
 
 /* CRIU_FAULT=restorer-crash / restorer-fail: the blob faults / fails after mapping. */
@@ -62,6 +63,7 @@ enum rst_vma_kind {
 #define RST_VMA_LAZY	  0x8u /* private anonymous with lazy pages: register with the uffd */
 #define RST_VMA_SHMEM	  0x10u /* shared anonymous: map @fd, the object criu made and filled */
 #define RST_VMA_SLOT	  0x20u /* private anonymous, premapped and filled at @slot: move it into place */
+#define RST_VMA_OBJ	  0x40u /* a file mapping of a memfd: map @fd, criu's object, not a path */
 
 struct rst_vma {
 	uint64_t start, end;
@@ -71,7 +73,7 @@ struct rst_vma {
 	uint32_t flags;	     /* RST_VMA_* */
 	uint32_t open_flags; /* O_RDONLY / O_RDWR for file mappings */
 	uint64_t path_off;   /* NUL-terminated path, offset from args; 0: none */
-	int32_t fd;	     /* RST_VMA_SHMEM: inherited from criu, closed once mapped; else -1 */
+	int32_t fd;	     /* RST_VMA_SHMEM, _OBJ: inherited from criu, closed once mapped; SysV: shmid */
 	uint32_t pad;
 	uint64_t slot; /* RST_VMA_SLOT: where it is, read-write, inside the premap range */
 };

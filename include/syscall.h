@@ -38,6 +38,7 @@ static inline long sys_call6(long nr, long a1, long a2, long a3, long a4, long a
 #define sys_mmap(a, l, p, f, fd, o)	sys_call6l(__NR_mmap, a, l, p, f, fd, o)
 #define sys_munmap(a, l)		sys_call2(__NR_munmap, a, l)
 #define sys_mprotect(a, l, p)		sys_call3(__NR_mprotect, a, l, p)
+#define sys_shmat(id, a, f)		sys_call3(__NR_shmat, id, a, f)
 #define sys_mremap(o, ol, nl, f, n)	sys_call5(__NR_mremap, o, ol, nl, f, n)
 #define sys_madvise(a, l, adv)		sys_call3(__NR_madvise, a, l, adv)
 #define sys_pipe2(fds, flags)		sys_call2(__NR_pipe2, fds, flags)

@@ -13,6 +13,8 @@
 struct nl_sock;
 struct dump_pipes;
 struct rst_pipes;
+struct shm_dump;
+struct rst_shm;
 
 /*
  * Collect @pid's descriptors (the task is frozen) and write files-ID.img,
@@ -93,7 +95,7 @@ struct fd_ops {
 };
 
 extern const struct fd_ops eventfd_ops, signalfd_ops, timerfd_ops, inotify_ops, epoll_ops;
-extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops, fifo_ops;
+extern const struct fd_ops unlinked_ops, unix_sk_ops, pty_ops, fifo_ops, memfd_ops;
 
 const struct fd_ops *fd_ops_of(FdKind kind);
 /* A dup of the task's @fd in criu (pidfd_getfd), or -1 (logged). */
@@ -206,6 +208,7 @@ struct dump_shared {
 	size_t lk_nr, lk_cap;
 	uint64_t last_id;
 };
+#define RST_OBJ_MEMFD ((FdKind)0x103) /* a memfd (criu/files-memfd.c): end 0 its first open file */
 
 struct pipe_seen {
 	FdKind kind;		/* FD_PIPE or FD_UNIX_SK */
@@ -225,6 +228,7 @@ struct dump_pipes {
 	struct dump_shared sh;	/* files-shared.c */
 	struct usk_seen *usk;	/* every unix socket of the tree (sk-unix.c) */
 	size_t nr_usk, cap_usk;
+	struct shm_dump *shm;	/* memfds and SysV segments of the tree (criu/shm-obj.h) */
 };
 
 struct rst_pipe {
@@ -237,6 +241,8 @@ struct rst_pipe {
 	const FdEntry *end[2];	/* a unix socket: end[0] its entry, with its queue */
 	uint64_t len;		/* a shmem object: its size, the end of its furthest mapping */
 	unsigned int tasks, gen;	/* how many tasks hold it; the last rst_pipes_add() that saw it */
+	int own_fd;		/* a memfd: criu's own fd of it, made before the block */
+	bool mapped;		/* in a task: it maps this object, so its restorer closes it */
 };
 
 struct rst_pipes {
@@ -247,6 +253,7 @@ struct rst_pipes {
 	int lo;
 	bool open;		/* the block is open here */
 	struct usk_names *names;	/* socket files moved aside at restore (sk-unix-rst.c) */
+	struct rst_shm *shm;	/* shm.img, read by rst_shm_prepare() (criu/shm-obj.h) */
 };
 
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e);
@@ -255,13 +262,19 @@ void dump_pipes_free(struct dump_pipes *dp);
 int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
 int rst_pipes_make(struct rst_pipes *rp);
 void rst_pipes_close(struct rst_pipes *rp);
-/* In the task, its fds in place: close the block but the shmem objects, the restorer's to close. */
+/* In the task, its fds in place: close the block but the objects it maps, the restorer's to close. */
 void rst_pipes_close_files(struct rst_pipes *rp);
 /* A new entry of the table (zeroed but @kind and @ino), or NULL (logged). */
 struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino);
 /* criu/shmem.c: make shmem object @p, its fd at @at; its fd in the block, or -1 if not made. */
 int rst_shmem_make(const struct rst_pipe *p, int at);
 int rst_shmem_fd(const struct rst_pipes *rp, uint64_t ino);
+/* criu/files-memfd.c: put memfd object @p (made by rst_shm_prepare) at @at. */
+int rst_memfd_place(const struct rst_pipe *p, int at);
+/* criu/shm-obj.c: close criu's own fds of the memfds, drop shm.img. */
+void rst_shm_free(struct rst_pipes *rp);
+/* The fd in the block of object @kind @ino, or -1. */
+int rst_obj_kind_fd(const struct rst_pipes *rp, FdKind kind, uint64_t ino);
 void rst_pipes_free(struct rst_pipes *rp);
 /* Did criu make the object of @e (so the task takes it from the block)? */
 bool rst_pipe_made(const struct rst_pipes *rp, const FdEntry *e);

@@ -35,6 +35,8 @@ enum img_type {
 	IMG_FILES,
 	IMG_FS,
 	IMG_PAGES,
+	IMG_SHM,		/* shm.img: memfds and SysV segments of the tree */
+	IMG_SHM_DATA,		/* shm-data.img: their bytes, raw after the header */
 	IMG_NR,
 };
 

@@ -168,11 +168,13 @@ int rst_prepare_fds(struct rst_ctx *c);
 void rst_close_fds(struct rst_ctx *c);
 int rst_prepare_area(struct rst_ctx *c);
 void rst_drop_area(struct rst_ctx *c);
-/* Once criu made the shmem objects (criu/shmem.c): the fd each shared anonymous mapping maps. */
-void rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp);
+/* Once criu made the shmem objects (criu/shmem.c) and memfds: the fd each such mapping maps. */
+int rst_area_shmem(struct rst_ctx *c, const struct rst_pipes *rp);
 /* criu/shmem.c: note the shmem objects @mm maps; read a task's pages of them into them. */
 int rst_shmem_add(struct rst_pipes *rp, const MmEntry *mm);
 int rst_shmem_fill(const struct rst_ctx *c);
+/* In the task: mark the objects its mappings use (the others close with the block). */
+void rst_objs_mark_mapped(struct rst_pipes *rp, const MmEntry *mm);
 
 /* restore-premap.c */
 int rst_premap_plan(struct rst_tree *t);		/* criu: slots, once every task's images are read */

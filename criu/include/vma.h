@@ -11,11 +11,12 @@ enum vma_type {
 	VT_ANON = 1,		/* private anonymous, incl. [heap] and [stack] */
 	VT_FILE_PRIVATE,
 	VT_FILE_SHARED,
-	VT_ANON_SHARED,		/* MAP_SHARED|MAP_ANONYMOUS: "/dev/zero (deleted)" or "/SYSV..." */
+	VT_ANON_SHARED,		/* MAP_SHARED|MAP_ANONYMOUS: "/dev/zero (deleted)" */
 	VT_VDSO,
 	VT_VVAR,		/* [vvar], [vvar_vclock] */
 	VT_VSYSCALL,
 	VT_UNSUPPORTED,		/* anything else we refuse, e.g. device mappings */
+	VT_SYSV,		/* shmat(): "/SYSV%08x (deleted)", ino is the shmid */
 };
 
 struct vma {

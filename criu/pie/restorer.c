@@ -21,6 +21,7 @@
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
+#include <linux/shm.h>
 
 #include <linux/ioctl.h>
 #include <linux/uio.h>
@@ -282,6 +283,24 @@ static void move_slot(const struct restorer_args *a, const struct rst_vma *v)
 		rst_fail(a, "can't move the premapped mapping into place at", v->start, ret);
 }
 
+/*
+ * A piece of a SysV attach: the first (offset 0) attaches the whole
+ * segment over its pieces, which all follow it; each then takes its prot.
+ */
+static void map_sysv(const struct restorer_args *a, const struct rst_vma *v)
+{
+	long ret;
+
+	if (!v->pgoff) {
+		ret = sys_shmat(v->fd, v->start, SHM_REMAP | (v->open_flags == O_RDONLY ? SHM_RDONLY : 0));
+		if (ret != (long)v->start)
+			rst_fail(a, "can't attach the SysV segment at", v->start, ret);
+	}
+	ret = sys_mprotect(v->start, v->end - v->start, v->prot);
+	if (ret)
+		rst_fail(a, "can't protect the SysV attach at", v->start, ret);
+}
+
 static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 {
 	uint64_t len = v->end - v->start;
@@ -294,6 +313,9 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 		if (v->flags & RST_VMA_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
 		break;
+	case RST_VMA_SYSV_SHM:
+		map_sysv(a, v);
+		return;
 	case RST_VMA_ANON_SHARED:
 		flags |= MAP_SHARED;
 		if (v->flags & RST_VMA_SHMEM)
@@ -304,6 +326,10 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 	case RST_VMA_FILE_PRIVATE:
 	case RST_VMA_FILE_SHARED:
 		flags |= v->kind == RST_VMA_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		if (v->flags & RST_VMA_OBJ) {
+			fd = v->fd; /* a memfd: criu's object */
+			break;
+		}
 		fd = sys_open(args_ptr(a, v->path_off), v->open_flags | O_CLOEXEC, 0);
 		if (fd < 0) {
 			rst_log(a, "Error: ", args_ptr(a, v->path_off), 0, fd);
@@ -317,7 +343,7 @@ static void map_one_vma(const struct restorer_args *a, const struct rst_vma *v)
 		ret = map_anon_apart(a, v, prot, flags);
 	else
 		ret = sys_mmap(v->start, len, prot, flags, fd, fd < 0 ? 0 : v->pgoff);
-	if (fd >= 0 && !(v->flags & RST_VMA_SHMEM))
+	if (fd >= 0 && !(v->flags & (RST_VMA_SHMEM | RST_VMA_OBJ)))
 		sys_close(fd);
 	if (ret != (long)v->start)
 		rst_fail(a, "can't map the target's mapping at", v->start, ret);
@@ -343,7 +369,7 @@ static void map_vmas(const struct restorer_args *a)
 	}
 	/* several mappings may share one object's fd: close them all once mapped */
 	for (i = 0; i < a->nr_vmas; i++)
-		if (v[i].flags & RST_VMA_SHMEM)
+		if (v[i].flags & (RST_VMA_SHMEM | RST_VMA_OBJ))
 			sys_close(v[i].fd);
 	rst_debug(a, "mapped the target's mappings", 0, a->nr_vmas);
 }
