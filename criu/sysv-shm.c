@@ -290,10 +290,11 @@ int rst_sysv_prepare(const struct rst_shm *rs)
 		return -1;
 	}
 	pr_info("the tree gets an IPC namespace of its own\n");
+	/* the kernel takes shm_next_id back to -1 once a segment got it */
 	for (size_t i = 0; i < rs->nr; i++)
 		if (rs->e[i]->sysv && make_segment(rs, rs->e[i]))
 			return -1;
-	return set_next_id(-1);
+	return 0;
 }
 
 int rst_sysv_late(const struct rst_shm *rs)

@@ -1171,6 +1171,8 @@ def cmd_negative(opts):
          lambda w: neg_unsupported(criu, w, 'unsupported_pidns', 'nested PID namespace')),
         ('dump of a unix socket connected to a daemon outside the tree',
          lambda w: neg_unsupported(criu, w, 'unsupported_sk_ext', 'outside the dumped tree (a daemon?)')),
+        ('dump of SysV shared memory of the host\'s IPC namespace',
+         lambda w: neg_unsupported(criu, w, 'unsupported_shm', 'IPC namespace of its own')),
     ]
     for desc, fn in simple:
         t0 = time.monotonic()
