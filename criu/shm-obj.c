@@ -112,8 +112,15 @@ int shm_dump_tree(struct dump_pipes *dp, int dfd)
 	struct cr_img *img = NULL;
 	int ret = -1;
 
-	if (!sd || (!sd->nr && !sd->own_ipc_ns))
-		return 0; /* nothing shared of this kind: no shm.img */
+	if (!sd || (!sd->nr && !sd->own_ipc_ns)) {
+		/* nothing shared of this kind: no shm.img, not even one of an earlier dump here */
+		if ((unlinkat(dfd, "shm.img", 0) && errno != ENOENT) ||
+		    (unlinkat(dfd, "shm-data.img", 0) && errno != ENOENT)) {
+			pr_perror("can't remove the shm.img of an earlier dump");
+			return -1;
+		}
+		return 0;
+	}
 	img = img_open(dfd, IMG_SHM, O_WRONLY, 0);
 	out.img = img_open(dfd, IMG_SHM_DATA, O_WRONLY, 0);
 	if (!img || !out.img)

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "proc-parse.h"
+#include "shm-obj.h"
 #include "unit.h"
 
 static const char maps_text[] =
@@ -23,7 +24,8 @@ static const char maps_text[] =
 	"7ffd1a1f0000-7ffd1a1f4000 r--p 00000000 00:00 0                          [vvar]\n"
 	"7ffd1a1f4000-7ffd1a1f5000 r--p 00000000 00:00 0                          [vvar_vclock]\n"
 	"7ffd1a1f5000-7ffd1a1f7000 r-xp 00000000 00:00 0                          [vdso]\n"
-	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
+	"ffffffffff700000-ffffffffff701000 rw-s 00000000 00:01 4242               /memfd:a b (deleted)\n";
 
 static int test_maps(void)
 {
@@ -32,7 +34,7 @@ static int test_maps(void)
 	int ret = -1;
 
 	UT_CHECK(parse_maps(maps_text, &l) == 0);
-	UT_CHECK_GOTO(l.nr == 12, out);
+	UT_CHECK_GOTO(l.nr == 13, out);
 	v = &l.v[1];
 	UT_CHECK_GOTO(v->start == 0x55d0c0a02000 && v->end == 0x55d0c0a07000, out);
 	UT_CHECK_GOTO(v->prot == (PROT_READ | PROT_EXEC) && !v->shared && v->pgoff == 0x2000, out);
@@ -42,10 +44,12 @@ static int test_maps(void)
 	UT_CHECK_GOTO(l.v[3].type == VT_ANON_SHARED, out);
 	UT_CHECK_GOTO(l.v[4].type == VT_ANON && l.v[4].prot == 0 && l.v[4].name == NULL, out);
 	UT_CHECK_GOTO(l.v[5].type == VT_FILE_SHARED && !strcmp(l.v[5].name, "/tmp/with space name"), out);
-	UT_CHECK_GOTO(l.v[6].type == VT_UNSUPPORTED, out);
+	UT_CHECK_GOTO(l.v[6].type == VT_SYSV && l.v[6].ino == 3, out);
 	UT_CHECK_GOTO(l.v[7].type == VT_ANON, out);
 	UT_CHECK_GOTO(l.v[8].type == VT_VVAR && l.v[9].type == VT_VVAR && l.v[10].type == VT_VDSO, out);
 	UT_CHECK_GOTO(l.v[11].type == VT_VSYSCALL, out);
+	UT_CHECK_GOTO(l.v[12].type == VT_FILE_SHARED && memfd_path(l.v[12].name) && l.v[12].ino == 4242, out);
+	UT_CHECK_GOTO(!memfd_path(l.v[5].name) && !memfd_path("/memfd:x") && !memfd_path(NULL), out);
 	v = vma_find(&l, 0x7f0000100fff);
 	UT_CHECK_GOTO(v == &l.v[4], out);
 	UT_CHECK_GOTO(vma_find(&l, 0x7f0000400000) == NULL, out);
