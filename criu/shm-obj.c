@@ -157,7 +157,49 @@ void shm_dump_free(struct dump_pipes *dp)
 
 /* ---- restore ---- */
 
-static int read_objs(struct rst_shm *rs, int dfd)
+#define MAX_OBJ_SIZE (1ULL << 46) /* beyond any memory a task can map here */
+
+static bool extents_fit(const ShmObjEntry *e, uint64_t size)
+{
+	for (size_t i = 0; i < e->n_data; i++) {
+		const ShmExtent *x = e->data[i];
+
+		if (x->off > size || x->len > size - x->off || x->data_off > MAX_OBJ_SIZE)
+			return false;
+	}
+	return true;
+}
+
+/* Entry @k: one thing, sane sizes, extents inside it, not a second one of an id. */
+static int check_obj(const struct rst_shm *rs, size_t k)
+{
+	const ShmObjEntry *e = rs->e[k];
+	bool marker = e->has_ipc_ns && e->ipc_ns;
+	const char *why = NULL;
+
+	if (!!e->memfd + !!e->sysv + marker != 1)
+		why = "not exactly one memfd, SysV segment or namespace marker";
+	else if (e->memfd && (strlen(e->memfd->name) > 249 || e->memfd->size > MAX_OBJ_SIZE))
+		why = "a memfd with a name or size out of range";
+	else if (e->sysv && (e->sysv->id < 0 || !e->sysv->size || e->sysv->size > MAX_OBJ_SIZE))
+		why = "a SysV segment with an id or size out of range";
+	else if (!extents_fit(e, e->memfd ? e->memfd->size : e->sysv ? e->sysv->size : 0))
+		why = "data beyond the object's size";
+	for (size_t i = 0; !why && i < k; i++) {
+		const ShmObjEntry *o = rs->e[i];
+
+		if ((e->memfd && o->memfd && o->memfd->ino == e->memfd->ino) ||
+		    (e->sysv && o->sysv && o->sysv->id == e->sysv->id))
+			why = "a second entry of one memfd or segment";
+	}
+	if (why) {
+		pr_err("shm.img: corrupt: entry %zu: %s\n", k, why);
+		return -1;
+	}
+	return 0;
+}
+
+int rst_shm_read(struct rst_shm *rs, int dfd)
 {
 	struct cr_img *img = img_open(dfd, IMG_SHM, O_RDONLY, 0);
 	void *msg;
@@ -175,16 +217,26 @@ static int read_objs(struct rst_shm *rs, int dfd)
 		}
 		rs->e = n;
 		rs->e[rs->nr++] = e;
-		if (e->has_ipc_ns && e->ipc_ns)
-			rs->ipc_ns = true;
-		if (!e->memfd == !e->sysv && !(e->has_ipc_ns && e->ipc_ns)) {
-			pr_err("shm.img: corrupt: entry %zu is neither a memfd nor a SysV segment\n", rs->nr - 1);
+		if (check_obj(rs, rs->nr - 1)) {
 			ret = -1;
 			break;
 		}
+		rs->ipc_ns |= e->has_ipc_ns && e->ipc_ns;
 	}
 	img_close(img);
 	return ret;
+}
+
+void rst_shm_drop(struct rst_shm *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nr; i++)
+		pb_free(rs->e[i]);
+	free(rs->e);
+	if (rs->data >= 0)
+		close(rs->data);
+	free(rs);
 }
 
 static int make_memfds(struct rst_pipes *rp, const struct rst_shm *rs)
@@ -216,7 +268,7 @@ int rst_shm_prepare(struct rst_pipes *rp, int dfd)
 		return -1;
 	rs->data = -1;
 	rp->shm = rs;
-	if (read_objs(rs, dfd))
+	if (rst_shm_read(rs, dfd))
 		return -1;
 	rs->data = openat(dfd, "shm-data.img", O_RDONLY | O_CLOEXEC);
 	if (rs->data < 0 && errno != ENOENT) {
@@ -253,13 +305,6 @@ void rst_shm_free(struct rst_pipes *rp)
 	for (size_t i = 0; i < rp->nr; i++)
 		if (rp->p[i].kind == RST_OBJ_MEMFD && rp->p[i].own_fd > 0)
 			close(rp->p[i].own_fd);
-	if (!rs)
-		return;
-	for (size_t i = 0; i < rs->nr; i++)
-		pb_free(rs->e[i]);
-	free(rs->e);
-	if (rs->data >= 0)
-		close(rs->data);
-	free(rs);
+	rst_shm_drop(rs);
 	rp->shm = NULL;
 }

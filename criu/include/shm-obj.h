@@ -93,6 +93,9 @@ struct rst_shm {
 
 struct rst_tree;
 
+/* Read and check shm.img into @rs (rs->data -1: not opened here); rst_shm_drop() frees it. */
+int rst_shm_read(struct rst_shm *rs, int dfd);
+void rst_shm_drop(struct rst_shm *rs);
 /* Read shm.img (none: nothing to do), make every object; memfds into @rp. */
 int rst_shm_prepare(struct rst_pipes *rp, int dfd);
 /* After every restorer mapped its memory, before the tree runs. */

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Image files, through the checks restore runs before any task exists
- * (rst_read_inventory, rst_read_images: core, mm, pagemap, files), and the readers
+ * (rst_read_inventory, rst_read_images: core, mm, pagemap, files; rst_shm_read: shm), and the readers
  * that also run on their own (read_fd_entries, the daemon's pagemap_load).
  *
  * Input: flags u8 (bit 0: restore --lazy-pages), then records
  *   kind u8 | len u16 | len bytes
- * kind % 6: 0 inventory.img, 1 core-P.img, 2 mm-P.img, 3 pagemap-P.img,
+ * kind % 7: 0 inventory.img, 1 core-P.img, 2 mm-P.img, 3 pagemap-P.img,
  * 4 files-P.img (the bytes are the whole file, header included), 5 pages-P.img
- * (a sparse file of u32 pages, at most 64 Ki). P = FZ_PID.
+ * (a sparse file of u32 pages, at most 64 Ki), 6 shm.img. P = FZ_PID.
  */
 #define CR_RESTORE_INTERNAL
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "fz.h"
@@ -20,13 +21,15 @@
 #include "opts.h"
 #include "page-read.h"
 #include "restore.h"
+#include "shm-obj.h"
 
 #define PAGE_SZ 4096
 
 static void write_record(int dfd, unsigned int kind, const uint8_t *p, size_t len)
 {
-	static const enum img_type types[] = {IMG_INVENTORY, IMG_CORE, IMG_MM, IMG_PAGEMAP, IMG_FILES, IMG_PAGES};
-	enum img_type type = types[kind % 6];
+	static const enum img_type types[] = {IMG_INVENTORY, IMG_CORE,	IMG_MM, IMG_PAGEMAP,
+					      IMG_FILES,     IMG_PAGES, IMG_SHM};
+	enum img_type type = types[kind % 7];
 	struct fz_in in = {p, len};
 	char name[64];
 
@@ -44,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rst_tree t = {.o = &o, .lazy_sk = -1};
 	struct rst_ctx c = {.o = &o, .tree = &t, .pid = FZ_PID};
 	struct pagemap pm;
+	struct rst_shm *rs;
 	FdEntry **fds;
 	size_t nr;
 	int dfd;
@@ -67,5 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free_fd_entries(fds, nr);
 	if (!pagemap_load(dfd, FZ_PID, &pm))
 		pagemap_free(&pm);
+	rs = calloc(1, sizeof(*rs));
+	if (rs) {
+		rs->data = -1;
+		rst_shm_read(rs, dfd);
+		rst_shm_drop(rs);
+	}
 	return 0;
 }
