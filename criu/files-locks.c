@@ -211,18 +211,20 @@ int locks_release(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl)
 	return 0;
 }
 
-/* The destination may still hold a lock while its restore unwinds: try again for a while. */
-#define RETAKE_TRIES 200
-#define RETAKE_PAUSE_NS (50 * 1000 * 1000)
+/* The destination may still hold a lock while its restore unwinds: the tree tries again for a while. */
+#define RETAKE_WAIT_NS	(5LL * 1000 * 1000 * 1000)
+#define RETAKE_PAUSE_NS (20 * 1000 * 1000)
 
-static int retake_one(struct parasite_ctl *ctl, struct lock_seen *l)
+static int retake_one(struct dump_shared *sh, struct parasite_ctl *ctl, struct lock_seen *l)
 {
 	const struct timespec pause = { .tv_nsec = RETAKE_PAUSE_NS };
-	long r = 0;
+	long r;
 
-	for (int i = 0; i < RETAKE_TRIES; i++) {
+	if (!sh->retake_until)
+		sh->retake_until = now_ns() + RETAKE_WAIT_NS;
+	for (;;) {
 		r = task_lock(ctl, l, true);
-		if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EACCES)
+		if ((r != -EAGAIN && r != -EACCES) || now_ns() > sh->retake_until)
 			break;
 		nanosleep(&pause, NULL);
 	}
@@ -243,7 +245,7 @@ int locks_retake(struct dump_shared *sh, pid_t pid, struct parasite_ctl *ctl)
 	int ret = 0;
 
 	for (size_t i = 0; i < sh->lk_nr; i++)
-		if (sh->lk[i].pid == pid && sh->lk[i].released && retake_one(ctl, &sh->lk[i]))
+		if (sh->lk[i].pid == pid && sh->lk[i].released && retake_one(sh, ctl, &sh->lk[i]))
 			ret = -1;
 	return ret;
 }

@@ -40,6 +40,10 @@ something before the commit point, and checks that nothing is lost:
                   restorer-fail with unix_stream00, whose listener is bound to
                   a file the restore moved aside for its own socket: it is
                   back, and the source's clients connect to it by name.
+  locks-taken     someone else takes a lock the source let go of for the
+                  destination: the restore fails, the source cannot take the
+                  lock back (it tries for a while) and is left stopped, not
+                  resumed without it; the dump says so.
 
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
@@ -48,6 +52,7 @@ non-zero if a case failed. Debian's /usr/bin/python3, stdlib only.
 """
 
 import argparse
+import fcntl
 import os
 import signal
 import socket
@@ -245,6 +250,41 @@ def restore_failed(r, daemon):
     r.expect_source_intact()
 
 
+def case_locks_taken(r):
+    """The source let go of its locks; someone takes one before the destination does."""
+    fd = os.open(os.path.join(r.workdir, 'lock.flock'), os.O_RDWR)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            raise TestFailed('the frozen source did not let go of its flock before the hand-off: %s' % e)
+        daemon, sock = r.start_daemon()
+        restore = r.start_restore(sock)
+        status = r.dst_status(restore, 'criu restore')
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+            raise TestFailed('criu restore of a lock someone else holds ended with %s, a clean failure was expected'
+                             % zdtm.describe_status(status))
+        r.dst_status(daemon, 'criu lazy-pages')
+        rc = r.source_dump.wait(r.criu.timeout + 30)
+        zdtm.expect_failure(rc, r.dump_text(), 'criu dump --lazy-pages (a lock taken meanwhile)',
+                            ["can't take its flock write lock", 'left stopped'])
+        r.expect_dst_empty()
+        deadline = time.monotonic() + LOG_WAIT
+        while proc_state(r.pid) != 'T':
+            if time.monotonic() > deadline:
+                raise TestFailed('the source is in state %s, not left stopped' % proc_state(r.pid))
+            time.sleep(0.05)
+    finally:
+        os.close(fd)
+
+
+def proc_state(pid):
+    for line in zdtm.read_text('/proc/%d/status' % pid).split('\n'):
+        if line.startswith('State:'):
+            return line.split()[1]
+    return '?'
+
+
 def case_daemon_killed(r):
     daemon, _ = r.start_daemon()
     r.wait_dump_log('FAULT connection accepted', 'BULK connection accepted')
@@ -338,6 +378,7 @@ CASES = [
     ('fifo-restorer-fail', 'fifo00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
     # the source's listener keeps its socket file: it connects to it again by name
     ('unix-restorer-fail', 'unix_stream00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
+    ('locks-taken', 'file_lock00', case_locks_taken),
 ]
 
 

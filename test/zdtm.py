@@ -1167,6 +1167,8 @@ def cmd_negative(opts):
                                                                                'master is held outside')),
         ('dump of a pipe whose write end is held outside the tree',
          lambda w: neg_unsupported(criu, w, 'unsupported_pipe', 'held outside the dumped tree')),
+        ('dump of a removed FIFO that still has another name',
+         lambda w: neg_unsupported(criu, w, 'unsupported_fifo', 'other names: not supported')),
         ('dump of a PID namespace init whose child is in a nested PID namespace',
          lambda w: neg_unsupported(criu, w, 'unsupported_pidns', 'nested PID namespace')),
         ('dump of a unix socket connected to a daemon outside the tree',

@@ -207,6 +207,7 @@ struct dump_shared {
 	struct lock_seen *lk;
 	size_t lk_nr, lk_cap;
 	uint64_t last_id;
+	long long retake_until;	/* locks_retake(): when the tree stops waiting for its locks */
 };
 #define RST_OBJ_MEMFD ((FdKind)0x103) /* a memfd (criu/files-memfd.c): end 0 its first open file */
 
