@@ -2,15 +2,17 @@
 /*
  * memfd_create() files (see criu/shm-obj.h for the whole picture).
  *
- * Dump: every fd of a memfd is an FD_MEMFD entry naming the memfd by inode;
- * the first one seen in the tree is its "first open file", and a later fd
- * that kcmp says is another open file of it is marked memfd_own_ofd. The
+ * Dump: every fd of a memfd is an FD_MEMFD entry naming the memfd by inode
+ * and which of its open files (struct file) it is: kcmp tells them apart
+ * across the tree, the first seen is number 0 (memfd_ofd). The
  * memfd itself (name, size, mode, owner, seals, bytes) is written once,
  * to shm.img, whether tasks hold it as fds, map it, or both.
  *
  * Restore: criu makes each memfd once, in the block of inherited objects;
  * fds of the first open file are dups of it (all holders share offset and
- * flags again), the others open it anew through /proc/self/fd. Seals come
+ * flags again). Another open file that several tasks share is opened once
+ * by criu through /proc/self/fd, in the block too; one only a single task
+ * holds the task opens itself. Seals come
  * in two steps: those that do not hinder the tasks' own mappings before
  * any task exists (F_SEAL_WRITE must even precede a read-only shared
  * mapping, as it did at dump), F_SEAL_FUTURE_WRITE and F_SEAL_SEAL once
@@ -84,34 +86,57 @@ static bool memfd_match(const struct fd_dump_one *d)
 	return S_ISREG(d->st.st_mode) && memfd_path(d->link);
 }
 
+/* Which open file of @s fd @fd of @pid is: one seen before (kcmp), or a new one. */
+static int find_ofd(struct memfd_seen *s, pid_t pid, int fd, uint32_t *idx)
+{
+	struct memfd_ofd *n;
+
+	for (size_t k = 0; k < s->nr_ofd; k++) {
+		long r = syscall(SYS_kcmp, s->ofd[k].pid, pid, KCMP_FILE, s->ofd[k].fd, fd);
+
+		if (r < 0) {
+			pr_perror("pid %d: fd %d: can't compare it with fd %d of pid %d", pid, fd, s->ofd[k].fd,
+				  s->ofd[k].pid);
+			return -1;
+		}
+		if (!r) {
+			*idx = k;
+			return 0;
+		}
+	}
+	n = xrealloc(s->ofd, (s->nr_ofd + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	s->ofd = n;
+	s->ofd[s->nr_ofd] = (struct memfd_ofd){ .pid = pid, .fd = fd };
+	*idx = s->nr_ofd++;
+	return 0;
+}
+
 static int memfd_dump(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e)
 {
 	struct shm_dump *sd = shm_dump_of(c->pipes);
 	struct memfd_seen *s;
 	bool made;
-	long r;
 
 	if (!sd || !(s = memfd_seen_get(sd, e->ino, &made)))
 		return -1;
 	e->path = xstrdup(d->link);
 	if (!e->path)
 		return -1;
-	if (s->fd < 0) { /* the first fd of it in the tree: its open file is the one criu makes */
+	if (s->fd < 0) { /* the first fd of it in the tree: criu reads it through this one */
 		free(s->name);
 		s->name = xstrdup(d->link);
 		s->pid = c->pid;
 		s->fd = d->fd;
-		return s->name ? 0 : -1;
+		if (!s->name)
+			return -1;
 	}
-	r = syscall(SYS_kcmp, s->pid, c->pid, KCMP_FILE, s->fd, d->fd);
-	if (r < 0) {
-		pr_perror("pid %d: fd %d: can't compare it with fd %d of pid %d", c->pid, d->fd, s->fd, s->pid);
+	e->has_memfd_ofd = true;
+	if (find_ofd(s, c->pid, d->fd, &e->memfd_ofd))
 		return -1;
-	}
-	if (r) {
-		e->has_memfd_own_ofd = e->memfd_own_ofd = true;
-		pr_info("pid %d: fd %d opens %s apart from fd %d of pid %d\n", c->pid, d->fd, d->link, s->fd, s->pid);
-	}
+	if (e->memfd_ofd)
+		pr_info("pid %d: fd %d is open file %u of %s\n", c->pid, d->fd, e->memfd_ofd, d->link);
 	return 0;
 }
 
@@ -273,27 +298,106 @@ int rst_memfd_late(const struct rst_pipe *p, const ShmObjEntry *e)
 	return 0;
 }
 
-/* In the task: fd @i from the memfd's object in the block. */
+/* The memfd's own object is its first open file, read-write, as memfd_create() made it. */
+static bool is_first_ofd(const FdEntry *e)
+{
+	return (!e->has_memfd_ofd || !e->memfd_ofd) && (e->flags & O_ACCMODE) == O_RDWR;
+}
+
+static struct rst_pipe *ofd_find(const struct rst_pipes *rp, uint64_t ino, uint32_t ofd)
+{
+	for (size_t i = 0; rp && i < rp->nr; i++)
+		if (rp->p[i].kind == RST_OBJ_MEMFD_OFD && rp->p[i].ino == ino && rp->p[i].peer == ofd)
+			return &rp->p[i];
+	return NULL;
+}
+
+int rst_memfd_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const FdEntry *e = fds[i];
+		struct rst_pipe *p;
+
+		if (e->kind != FD_KIND__FD_MEMFD || e->has_dup_of || is_first_ofd(e))
+			continue;
+		p = ofd_find(rp, e->ino, e->memfd_ofd);
+		if (!p) {
+			p = rst_obj_new(rp, RST_OBJ_MEMFD_OFD, e->ino);
+			if (!p)
+				return -1;
+			p->peer = e->memfd_ofd;
+			p->file = e;
+		}
+		if (p->gen != rp->gen) {
+			p->gen = rp->gen;
+			p->tasks++;
+		}
+	}
+	return 0;
+}
+
+/* A new open file of the memfd whose object (criu's fd @own) exists: @e's access mode and offset. */
+static int reopen(int own, const FdEntry *e)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", own);
+	fd = open(path, (e->flags & O_ACCMODE) | O_CLOEXEC);
+	if (fd < 0) {
+		pr_perror("fd %u: can't open memfd inode %llu again", e->fd, (unsigned long long)e->ino);
+		return -1;
+	}
+	if (lseek(fd, e->pos, SEEK_SET) != (off_t)e->pos) {
+		pr_perror("fd %u: can't seek to %llu", e->fd, (unsigned long long)e->pos);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int rst_memfd_ofd_make(const struct rst_pipes *rp, const struct rst_pipe *p, int at)
+{
+	int fd = -1, ret = -1;
+
+	for (size_t i = 0; i < rp->nr && fd < 0; i++)
+		if (rp->p[i].kind == RST_OBJ_MEMFD && rp->p[i].ino == p->ino)
+			fd = reopen(rp->p[i].own_fd, p->file);
+	if (fd < 0) {
+		pr_err("memfd inode %llu: missing from shm.img, or can't be opened again\n", (unsigned long long)p->ino);
+		return -1;
+	}
+	if (dup3(fd, at, O_CLOEXEC) == at)
+		ret = 0;
+	else
+		pr_perror("memfd inode %llu: can't move open file %u to fd %d", (unsigned long long)p->ino,
+			  (unsigned)p->peer, at);
+	close(fd);
+	if (!ret)
+		pr_info("memfd inode %llu: open file %u shared by %u tasks\n", (unsigned long long)p->ino,
+			(unsigned)p->peer, p->tasks);
+	return ret;
+}
+
+/* In the task: fd @i from the memfd's objects in the block. */
 static int memfd_restore(struct fd_rst_ctx *c, size_t i)
 {
 	const FdEntry *e = c->fds[i];
 	int obj = rst_obj_kind_fd(c->pipes, RST_OBJ_MEMFD, e->ino), tmp;
-	bool apart = e->has_memfd_own_ofd && e->memfd_own_ofd;
-	char path[64];
+	const struct rst_pipe *p = ofd_find(c->pipes, e->ino, e->memfd_ofd);
 
 	if (obj < 0) {
 		pr_err("fd %u: memfd inode %llu is missing from shm.img\n", e->fd, (unsigned long long)e->ino);
 		return -1;
 	}
-	/* criu's open file is O_RDWR: another access mode is another open file */
-	if (apart || (e->flags & O_ACCMODE) != O_RDWR) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", obj);
-		tmp = open(path, (e->flags & O_ACCMODE) | O_CLOEXEC);
-	} else {
+	if (is_first_ofd(e))
 		tmp = fcntl(obj, F_DUPFD_CLOEXEC, c->above);
-	}
+	else if (p && p->tasks > 1) /* an open file other tasks share: made by criu */
+		tmp = fcntl(c->pipes->lo + 2 * (int)(p - c->pipes->p), F_DUPFD_CLOEXEC, c->above);
+	else
+		tmp = reopen(obj, e);
 	if (tmp < 0) {
-		pr_perror("fd %u: can't open memfd inode %llu again", e->fd, (unsigned long long)e->ino);
+		pr_perror("fd %u: can't get memfd inode %llu", e->fd, (unsigned long long)e->ino);
 		return -1;
 	}
 	if (fd_place(tmp, e))

@@ -274,7 +274,7 @@ int rst_pipes_add(struct rst_pipes *rp, FdEntry **fds, size_t n)
 		if (e->has_pipe_data && !p->data)
 			p->data = e;
 	}
-	return rst_files_add(rp, fds, n);
+	return rst_files_add(rp, fds, n) || rst_memfd_add(rp, fds, n) ? -1 : 0;
 }
 
 /*
@@ -368,6 +368,8 @@ static int make_obj(const struct rst_pipes *rp, const struct rst_pipe *p, int at
 		return rst_shmem_make(p, at);
 	if (p->kind == RST_OBJ_MEMFD)
 		return rst_memfd_place(p, at);
+	if (p->kind == RST_OBJ_MEMFD_OFD)
+		return rst_memfd_ofd_make(rp, p, at);
 	return make_pipe(p, at);
 }
 

@@ -79,7 +79,7 @@ int shm_data_dump(struct shm_data_out *out, int fd, uint64_t size, ShmObjEntry *
 			return -1;
 		pos = h > d ? (uint64_t)h : size;
 	}
-	pr_info("%s: %zu extents of data, %llu bytes in all\n", what, e->n_data, (unsigned long long)size);
+	pr_info("%s: %zu extents of data in its %llu bytes\n", what, e->n_data, (unsigned long long)size);
 	return 0;
 }
 

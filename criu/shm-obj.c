@@ -148,8 +148,10 @@ void shm_dump_free(struct dump_pipes *dp)
 
 	if (!sd)
 		return;
-	for (size_t i = 0; i < sd->nr; i++)
+	for (size_t i = 0; i < sd->nr; i++) {
 		free(sd->m[i].name);
+		free(sd->m[i].ofd);
+	}
 	free(sd->m);
 	free(sd);
 	dp->shm = NULL;

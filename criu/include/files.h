@@ -210,6 +210,7 @@ struct dump_shared {
 	long long retake_until;	/* locks_retake(): when the tree stops waiting for its locks */
 };
 #define RST_OBJ_MEMFD ((FdKind)0x103) /* a memfd (criu/files-memfd.c): end 0 its first open file */
+#define RST_OBJ_MEMFD_OFD ((FdKind)0x104) /* another open file of memfd @ino, number @peer; made if shared */
 
 struct pipe_seen {
 	FdKind kind;		/* FD_PIPE or FD_UNIX_SK */
@@ -272,6 +273,9 @@ int rst_shmem_make(const struct rst_pipe *p, int at);
 int rst_shmem_fd(const struct rst_pipes *rp, uint64_t ino);
 /* criu/files-memfd.c: put memfd object @p (made by rst_shm_prepare) at @at. */
 int rst_memfd_place(const struct rst_pipe *p, int at);
+/* Note the open files of memfds @fds hold; make one several tasks share at @at. */
+int rst_memfd_add(struct rst_pipes *rp, FdEntry **fds, size_t n);
+int rst_memfd_ofd_make(const struct rst_pipes *rp, const struct rst_pipe *p, int at);
 /* criu/shm-obj.c: close criu's own fds of the memfds, drop shm.img. */
 void rst_shm_free(struct rst_pipes *rp);
 /* The fd in the block of object @kind @ino, or -1. */

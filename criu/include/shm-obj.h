@@ -33,13 +33,21 @@
 
 /* ---- dump ---- */
 
-/* One memfd of the tree: where criu can open it, and its first open file. */
+/* An open file of a memfd: an fd of it in some task. */
+struct memfd_ofd {
+	pid_t pid;
+	int fd;
+};
+
+/* One memfd of the tree: where criu can open it, and its open files. */
 struct memfd_seen {
 	uint64_t ino;
 	pid_t pid;		/* a holder */
 	int fd;			/* its fd of it (the first open file seen), -1: only mapped */
 	uint64_t start, end;	/* fd < 0: a mapping of it */
 	char *name;		/* as /proc shows it: "/memfd:NAME (deleted)" */
+	struct memfd_ofd *ofd;	/* each open file seen, in order: FdEntry.memfd_ofd indexes it */
+	size_t nr_ofd;
 };
 
 struct shm_dump {

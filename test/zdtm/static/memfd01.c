@@ -9,8 +9,8 @@
  *  - B, made without MFD_ALLOW_SEALING: fd b1 (offset 100) both tasks share,
  *    b2 opened again read-only through /proc (offset 200) that both share,
  *    and b3, the child's own read-write open file of it (offset 300). After
- *    restore each has its offset and access mode; the root moves b1 and the
- *    child sees it move, b3 stays.
+ *    restore each has its offset and access mode; the root moves b1 and b2
+ *    and the child sees them move (one open file each again), b3 stays.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +67,7 @@ static void __attribute__((noreturn)) child(struct state *s, int ready)
 	int seals;
 
 	close(ready);
-	test_waitsig(); /* the root's SIGTERM, after it moved b1 */
+	test_waitsig(); /* the root's SIGTERM, after it moved b1 and b2 */
 	seals = fcntl(s->a, F_GET_SEALS);
 	if (seals != A_SEALS)
 		fail("child: A's seals 0x%x, not 0x%x", seals, A_SEALS);
@@ -80,7 +80,7 @@ static void __attribute__((noreturn)) child(struct state *s, int ready)
 		fail("child: A's bytes are not there");
 	check_b("child", s->b1);
 	check_pos("child b1", s->b1, 150);
-	check_pos("child b2", s->b2, 200);
+	check_pos("child b2", s->b2, 250);
 	check_pos("child b3", s->b3, 300);
 	check_mode("child b2", s->b2, O_RDONLY);
 	check_mode("child b3", s->b3, O_RDWR);
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
 	check_pos("root b2", s.b2, 200);
 	check_mode("root b1", s.b1, O_RDWR);
 	check_mode("root b2", s.b2, O_RDONLY);
-	if (lseek(s.b1, 150, SEEK_SET) != 150)
-		fail("root: can't move b1");
+	if (lseek(s.b1, 150, SEEK_SET) != 150 || lseek(s.b2, 250, SEEK_SET) != 250)
+		fail("root: can't move b1 or b2");
 	kill(pid, SIGTERM);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 		fail("the child failed (%#x)", status);
