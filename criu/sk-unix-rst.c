@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -452,6 +453,28 @@ static int connect_pending(struct mk *m, size_t i)
 	return 0;
 }
 
+static int set_int(int sk, int opt, int v)
+{
+	return setsockopt(sk, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/*
+ * While @from sends @u's queue again, its send buffer (which the queued
+ * bytes are charged to until read) holds all of it; settle() puts the
+ * socket's own size back afterwards.
+ */
+static void room_for(int from, const UnixSkEntry *u)
+{
+	uint64_t bytes = 0;
+
+	for (size_t k = 0; k < u->n_queue; k++)
+		bytes += u->queue[k].len + 1024;	/* and each buffer's overhead */
+	if (bytes > (1u << 30))
+		bytes = 1u << 30;
+	if (set_int(from, SO_SNDBUFFORCE, bytes))
+		set_int(from, SO_SNDBUF, bytes);
+}
+
 /* A datagram socket of the images bound to @name (not @u), or -1. */
 static ssize_t dgram_named(const struct mk *m, const UnixSkEntry *u, const ProtobufCBinaryData *name)
 {
@@ -510,7 +533,7 @@ static int requeue_dgram(struct mk *m, const UnixSkEntry *u)
 {
 	struct sockaddr_un sa;
 	socklen_t len = usk_addr(u, &sa);
-	int anon = new_sock(u), here = -1, ret = -1;
+	int anon = new_sock(u), here = -1, ret = -1, last = -1;
 
 	if (anon < 0 || enter_dir(u, &here))
 		goto out;
@@ -518,6 +541,9 @@ static int requeue_dgram(struct mk *m, const UnixSkEntry *u)
 	for (size_t k = 0; k < u->n_queue && !ret; k++) {
 		int tmp, from = dgram_sender(m, u, k, anon, &tmp);
 
+		if (from != last || tmp >= 0)
+			room_for(from, u);
+		last = from;
 		ret = usk_requeue_one(m->rp, from, u, k, &sa, len);
 		if (tmp >= 0)
 			close(tmp);
@@ -539,10 +565,12 @@ static int requeue_one(struct mk *m, size_t i)
 
 	if (!u->n_queue)
 		return 0;
-	if (j >= 0)
-		return usk_requeue(m->rp, slot(m, j), u, NULL, 0);
-	if (m->phantom[i] >= 0)
-		return usk_requeue(m->rp, m->phantom[i], u, NULL, 0);
+	if (j >= 0 || m->phantom[i] >= 0) {
+		int from = j >= 0 ? slot(m, j) : m->phantom[i];
+
+		room_for(from, u);
+		return usk_requeue(m->rp, from, u, NULL, 0);
+	}
 	if (u->type != SOCK_DGRAM || !u->has_name) {
 		pr_err("socket:[%llu]%s: data queued but neither a peer nor a name to send it to\n",
 		       (unsigned long long)u->ino, usk_name(u, nb));
@@ -551,12 +579,47 @@ static int requeue_one(struct mk *m, size_t i)
 	return requeue_dgram(m, u);
 }
 
-/* Shutdown state and SO_PEEK_OFF, once the queues are full again. */
+/* A buffer size as getsockopt showed it (the kernel doubles what it is given); root may go past the limits. */
+static int set_buf(int sk, bool snd, uint32_t shown)
+{
+	int v = shown / 2;
+
+	if (!set_int(sk, snd ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, v))
+		return 0;
+	return set_int(sk, snd ? SO_SNDBUF : SO_RCVBUF, v);
+}
+
+static int set_tv(int sk, int opt, uint64_t us)
+{
+	struct timeval tv = { .tv_sec = us / 1000000, .tv_usec = us % 1000000 };
+
+	return setsockopt(sk, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* The options of @u on @sk (none for an image that has not got them). */
+static int set_opts(int sk, const UnixSkEntry *u)
+{
+	if ((u->has_passcred && set_int(sk, SO_PASSCRED, u->passcred)) ||
+	    (u->has_passsec && u->passsec && set_int(sk, SO_PASSSEC, 1)) ||
+	    (u->has_sndbuf && set_buf(sk, true, u->sndbuf)) || (u->has_rcvbuf && set_buf(sk, false, u->rcvbuf)) ||
+	    (u->has_rcvlowat && set_int(sk, SO_RCVLOWAT, u->rcvlowat)) ||
+	    (u->has_sndtimeo_us && set_tv(sk, SO_SNDTIMEO, u->sndtimeo_us)) ||
+	    (u->has_rcvtimeo_us && set_tv(sk, SO_RCVTIMEO, u->rcvtimeo_us))) {
+		pr_perror("socket:[%llu]: can't set its options", (unsigned long long)u->ino);
+		return -1;
+	}
+	return 0;
+}
+
+/* Shutdown state, options and SO_PEEK_OFF, once the queues are full again. */
 static int settle(struct mk *m, size_t i)
 {
 	const UnixSkEntry *u = usk_at(m, i);
 	int how = u->shut_rd && u->shut_wr ? SHUT_RDWR : u->shut_rd ? SHUT_RD : SHUT_WR;
 	int off = u->has_peek_off ? (int)u->peek_off : -1, sk = slot(m, i);
+
+	if (set_opts(sk, u))
+		return -1;
 
 	if ((u->shut_rd || u->shut_wr) && shutdown(sk, how) && errno != ENOTCONN) {
 		pr_perror("socket:[%llu]: can't shut it down", (unsigned long long)u->ino);

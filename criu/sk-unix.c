@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/sock_diag.h>
@@ -206,6 +207,50 @@ static int fill_name(struct fd_dump_ctx *c, const struct usk_diag *dg, UnixSkEnt
 	return dg->name[0] ? check_file(c, dg, u) : 0;
 }
 
+static int get_int(int sk, int opt, uint32_t *v, protobuf_c_boolean *has)
+{
+	int val = 0;
+	socklen_t l = sizeof(val);
+
+	if (getsockopt(sk, SOL_SOCKET, opt, &val, &l))
+		return -1;
+	*v = val;
+	*has = true;
+	return 0;
+}
+
+static int get_tv(int sk, int opt, uint64_t *v, protobuf_c_boolean *has)
+{
+	struct timeval tv;
+	socklen_t l = sizeof(tv);
+
+	if (getsockopt(sk, SOL_SOCKET, opt, &tv, &l))
+		return -1;
+	*v = tv.tv_sec * 1000000ULL + tv.tv_usec;
+	*has = true;
+	return 0;
+}
+
+/* The options a program sets on a unix socket: credentials passing, buffers, timeouts. */
+static int fill_opts(struct fd_dump_ctx *c, int fd, int sk, UnixSkEntry *u)
+{
+	uint32_t pc = 0, ps = 0;
+	protobuf_c_boolean h;
+
+	if (get_int(sk, SO_PASSCRED, &pc, &h) || get_int(sk, SO_PASSSEC, &ps, &h) ||
+	    get_int(sk, SO_SNDBUF, &u->sndbuf, &u->has_sndbuf) || get_int(sk, SO_RCVBUF, &u->rcvbuf, &u->has_rcvbuf) ||
+	    get_int(sk, SO_RCVLOWAT, &u->rcvlowat, &u->has_rcvlowat) ||
+	    get_tv(sk, SO_SNDTIMEO, &u->sndtimeo_us, &u->has_sndtimeo_us) ||
+	    get_tv(sk, SO_RCVTIMEO, &u->rcvtimeo_us, &u->has_rcvtimeo_us)) {
+		pr_perror("pid %d: fd %d: can't read the socket's options", c->pid, fd);
+		return -1;
+	}
+	u->has_passcred = u->has_passsec = true;
+	u->passcred = pc;
+	u->passsec = ps;
+	return 0;
+}
+
 static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_diag *dg, UnixSkEntry *u)
 {
 	int type, old = -1;
@@ -223,7 +268,7 @@ static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_di
 	u->peer = dg->peer;
 	u->has_shut_rd = u->shut_rd = dg->shutdown & 1;	/* RCV_SHUTDOWN */
 	u->has_shut_wr = u->shut_wr = dg->shutdown & 2;	/* SEND_SHUTDOWN */
-	if (fill_name(c, dg, u))
+	if (fill_name(c, dg, u) || fill_opts(c, fd, sk, u))
 		return -1;
 	l = sizeof(old);
 	if (!getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old, &l) && old >= 0) {

@@ -8,7 +8,8 @@
  * with nothing queued; two sockets bound to names and connected to each
  * other, a datagram queued each way; a server whose file was removed,
  * with a datagram from its connected client; the end of a pair whose other
- * end closed, with its last datagram. After restore: every datagram in
+ * end closed, with its last datagram; a server holding more datagrams
+ * (300 KB) than one sender's default buffer. After restore: every datagram in
  * order with its boundaries and its sender's address (recvfrom), nothing
  * more, the names, and the connections (send() goes to the server, which
  * can answer by name); the removed file is still not there.
@@ -24,6 +25,10 @@
 #include "zdtmtst.h"
 
 #define MAX_FD 64
+#define BIG_N 10
+#define BIG_LEN 30000
+
+static char bigbuf[BIG_LEN + 64];
 
 struct name {
 	struct sockaddr_un sa;
@@ -101,7 +106,8 @@ int main(int argc, char **argv)
 {
 	struct name srv, c2n, gone, p1n, p2n, srv_real, p1_real;
 	char before[MAX_FD + 1], after[MAX_FD + 1];
-	int srv_fd, c1, c2, c3, anon, g, p1, p2, rm, rmc, dp[2];
+	int srv_fd, c1, c2, c3, anon, g, p1, p2, rm, rmc, dp[2], big, a[2];
+	struct name bign;
 	struct name rmn;
 	socklen_t len = sizeof(srv_real.sa), len1 = sizeof(p1_real.sa);
 
@@ -114,6 +120,18 @@ int main(int argc, char **argv)
 	mkname(&p1n, "unix_dgram00.p1", 0);
 	mkname(&p2n, "unix_dgram00-p2", 1);
 	mkname(&rmn, "unix_dgram00.removed", 0);
+	mkname(&bign, "unix_dgram00-big", 1);
+	big = bound(&bign);
+	a[0] = bound(NULL);
+	a[1] = bound(NULL);
+	for (int k = 0; k < BIG_N; k++) {
+		test_fill(bigbuf, BIG_LEN, 0x500 + k);
+		if (big < 0 || a[0] < 0 || a[1] < 0 ||
+		    sendto(a[k / (BIG_N / 2)], bigbuf, BIG_LEN, 0, (struct sockaddr *)&bign.sa, bign.len) != BIG_LEN) {
+			fail("big datagram %d: %s", k, strerror(errno));
+			return test_finish();
+		}
+	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, dp) || sendto_name(dp[1], "last", NULL)) {
 		fail("pair: %s", strerror(errno));
 		return test_finish();
@@ -189,6 +207,10 @@ int main(int argc, char **argv)
 	expect(p1, "again", &p2n, "pair, new datagram");
 	if (sendto_name(anon, "x", &c2n) != -1 || errno != EPERM)
 		fail("the named client takes datagrams from others than its server");
+	for (int k = 0; k < BIG_N; k++)
+		if (recv(big, bigbuf, sizeof(bigbuf), MSG_DONTWAIT) != BIG_LEN || test_check(bigbuf, BIG_LEN, 0x500 + k) >= 0)
+			fail("big datagram %d lost or corrupted", k);
+	expect_none(big, "server of big datagrams");
 	expect(dp[0], "last", NULL, "pair whose peer closed");
 	if (send(dp[0], "x", 1, MSG_DONTWAIT) != -1 || errno != ECONNREFUSED)
 		fail("pair whose peer closed: send does not say ECONNREFUSED (%s)", strerror(errno));

@@ -8,9 +8,11 @@
  *    then the end of file;
  *  - two pending connections: accepted after restore, oldest first;
  * and a listener with an abstract name, closed after accepting one
- * connection whose client sent data and shut its writing down. After
+ * connection whose client sent data and shut its writing down. The first
+ * client has options set: SO_PASSCRED, buffer sizes, timeouts. After
  * restore: the names (getsockname, getpeername), the data, nothing more,
- * the fd table, new data both ways and a new connection to the listener.
+ * the options, the fd table, new data both ways and a new connection to
+ * the listener.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -103,6 +106,35 @@ static void expect_name(int fd, int peer, const struct name *was, const char *wh
 		fail("%s: %s name is not the one it had", what, peer ? "peer" : "own");
 }
 
+struct opts {
+	int passcred, sndbuf, rcvbuf;
+	struct timeval sndtimeo, rcvtimeo;
+};
+
+static int get_opts(int fd, struct opts *o)
+{
+	socklen_t l = sizeof(int), tl = sizeof(struct timeval);
+
+	memset(o, 0, sizeof(*o));
+	return getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &o->passcred, &l) ||
+	       getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &l) ||
+	       getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, &l) ||
+	       getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo, &tl) ||
+	       getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo, &tl) ? -1 : 0;
+}
+
+static int set_opts(int fd)
+{
+	struct timeval snd = { 1, 250000 }, rcv = { 3, 500000 };
+	int one = 1, sb = 150000, rb = 100000;
+
+	return setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv)) ? -1 : 0;
+}
+
 static int connect_to(const struct sockaddr_un *sa, socklen_t len)
 {
 	int c = socket(AF_UNIX, USK_TYPE, 0);
@@ -138,6 +170,7 @@ int main(int argc, char **argv)
 	char before[MAX_FD + 1], after[MAX_FD + 1];
 	struct sockaddr_un path, abs;
 	struct name names[4];
+	struct opts o_before, o_after;
 	socklen_t plen, alen;
 	struct stat st;
 
@@ -169,7 +202,7 @@ int main(int argc, char **argv)
 	close(cb);
 	close(l2);
 	if (get_name(l1, 0, &names[0]) || get_name(sa, 0, &names[1]) || get_name(ca, 1, &names[2]) ||
-	    get_name(sc, 0, &names[3]) || names[3].len != alen) {
+	    get_name(sc, 0, &names[3]) || names[3].len != alen || set_opts(ca) || get_opts(ca, &o_before)) {
 		fail("names: %s", strerror(errno));
 		return test_finish();
 	}
@@ -181,6 +214,10 @@ int main(int argc, char **argv)
 	fd_map(after);
 	if (strcmp(before, after))
 		fail("fd table %s, was %s", after, before);
+	if (get_opts(ca, &o_after) || memcmp(&o_before, &o_after, sizeof(o_after)))
+		fail("client: options (SO_PASSCRED %d, buffers %d/%d) are not what they were (%d, %d/%d)",
+		     o_after.passcred, o_after.sndbuf, o_after.rcvbuf, o_before.passcred, o_before.sndbuf,
+		     o_before.rcvbuf);
 	expect_name(l1, 0, &names[0], "listener");
 	expect_name(sa, 0, &names[1], "accepted socket");
 	expect_name(ca, 1, &names[2], "client");
