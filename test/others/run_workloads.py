@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Programs from Debian's packages, migrated lazily between two simulated hosts
 and checked by their own output: python3 with a large dict and a thread pool,
-a shell pipeline with data buffered in the pipe between its tasks."""
+a shell pipeline with data buffered in the pipe between its tasks, and a
+python3 process tree (tree.py: threads, a process group joined by a pipe and a
+socketpair with data in flight, shared memory, eventfd+epoll, a zombie), the
+last one also dumped and restored on one host."""
 import hashlib
 import os
 import shutil
@@ -56,6 +59,81 @@ def python_pool(work):
             proc.kill()
             proc.wait()
         zdtm._popen_pids.discard(proc.pid)
+
+
+def verdict_of(out):
+    lines = zdtm.read_text(out).strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def tree_lazy(work):
+    """tree.py migrated lazily over TCP to the other simulated host."""
+    out = os.path.join(work, "tree.out")
+    proc = start(["/usr/bin/python3", os.path.join(TOP, "test", "others", "tree.py")], out, work)
+    hosts = migrate.TwoHosts(work)
+    m = None
+    try:
+        m = migrate.LazyMigration(hosts, work, proc.pid)
+        m.run()
+        status = m.stop_restored()
+        m.finish()
+        proc.wait(30)       # the source copy, killed by dump
+        zdtm._popen_pids.discard(proc.pid)
+        zdtm.reap_orphans()
+        verdict = verdict_of(out)
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) or verdict != "PASS":
+            raise zdtm.TestFailed("tree.py after migration: %s (%s)" % (verdict, zdtm.describe_status(status)))
+        return verdict
+    finally:
+        if m:
+            m.close()
+        hosts.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        zdtm._popen_pids.discard(proc.pid)
+
+
+def tree_plain(work):
+    """tree.py dumped, then restored -d on this host (its pids are free again)."""
+    out = os.path.join(work, "tree.out")
+    img = os.path.join(work, "img")
+    os.mkdir(img)
+    criu = zdtm.Criu(migrate.CRIU, 120)
+    proc = start(["/usr/bin/python3", os.path.join(TOP, "test", "others", "tree.py")], out, work)
+    try:
+        rc, text = criu.run(os.path.join(work, "dump.out"), "dump", "-t", proc.pid, "-D", img, "-v4", "-o",
+                            "dump.log")
+        if rc:
+            raise zdtm.TestFailed("criu dump exited %d: %s" % (rc, zdtm.tail(zdtm.read_text(
+                os.path.join(img, "dump.log")), 10)))
+        proc.wait(30)
+        zdtm._popen_pids.discard(proc.pid)
+        zdtm.reap_orphans()         # the children, killed with it
+        pidfile = os.path.join(work, "restore.pid")
+        rc, text = criu.run(os.path.join(work, "restore.out"), "restore", "-D", img, "-d", "--pidfile", pidfile,
+                            "-v4", "-o", "restore.log")
+        if rc:
+            raise zdtm.TestFailed("criu restore exited %d: %s" % (rc, zdtm.tail(zdtm.read_text(
+                os.path.join(img, "restore.log")), 10)))
+        rpid = zdtm.read_pidfile(pidfile, "restore")
+        os.kill(rpid, signal.SIGTERM)
+        status = zdtm.wait_pid(rpid, 120, "restored tree.py")
+        verdict = verdict_of(out)
+        if verdict != "PASS" or (status is not None and (not os.WIFEXITED(status) or os.WEXITSTATUS(status))):
+            raise zdtm.TestFailed("tree.py after restore: %s (%s)" % (verdict, zdtm.describe_status(status)))
+        return verdict
+    finally:
+        # the source tree, or the restored one (same pids), if a failure left it running
+        for pid in descendants(proc.pid) + [proc.pid] if zdtm.pid_alive(proc.pid) else []:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if proc.poll() is None:
+            proc.wait()
+        zdtm._popen_pids.discard(proc.pid)
+        zdtm.reap_orphans()
 
 
 def descendants(pid):
@@ -120,7 +198,10 @@ def shell_pipeline(work):
 
 
 CASES = [("python3 thread pool over a 2M-entry dict, lazy over TCP", python_pool),
-         ("sh -c 'seq | (sleep; md5sum)' with a full pipe between its tasks, lazy over TCP", shell_pipeline)]
+         ("sh -c 'seq | (sleep; md5sum)' with a full pipe between its tasks, lazy over TCP", shell_pipeline),
+         ("python3 tree.py (threads, a group with a pipe and a socketpair in flight, shared memory, "
+          "eventfd+epoll, a zombie), dump and restore on one host", tree_plain),
+         ("python3 tree.py, lazy over TCP", tree_lazy)]
 
 
 def main():
