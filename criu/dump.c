@@ -393,8 +393,7 @@ static int lazy_result(struct tree_dump *td, struct lazy_src *src)
 		pr_err("pid %d: lazy migration aborted before the destination resumed\n", td->tree.items[0].pid);
 		return 1;
 	default:
-		pr_err("pid %d: the destination resumed but did not get every page\n", td->tree.items[0].pid);
-		return -1;
+		return 2;
 	}
 }
 
@@ -422,6 +421,7 @@ static void handback(struct tree_dump *td)
  * Serve the lazy pages of the frozen tree until the destination has them
  * all; the parasites drain them meanwhile, then go. Returns 0 when the
  * tree may be killed, 1 when it must be resumed (nothing committed yet),
+ * 2 when it must stay stopped (committed, then the daemon was lost),
  * -1 when it must be killed but the dump failed.
  */
 static int serve_lazy(struct tree_dump *td)
@@ -447,7 +447,7 @@ out:
 	for (i = 0; i < ready; i++)
 		put_lazy_src(&src[i], &lt[i]);
 	for (i = 0; i < td->nr; i++)
-		if (cure(&td->tasks[i]) && ret > 0)
+		if (cure(&td->tasks[i]) && ret == 1)
 			ret = -1; /* a task the parasite may still be in must not run */
 	free(lt);
 	free(src);
@@ -515,6 +515,28 @@ static int resume(struct tree_dump *td)
 	return -1;
 }
 
+/*
+ * Committed to the destination, then its daemon was lost: whether the tree
+ * runs there is unknown. Neither resume nor kill: stopped, for a human.
+ */
+static int leave_stopped(struct tree_dump *td)
+{
+	char pids[256] = "";
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < td->nr; i++) {
+		kill(td->tasks[i].pid, SIGSTOP);
+		if (n < sizeof(pids))
+			n += snprintf(pids + n, sizeof(pids) - n, " %d", td->tasks[i].pid);
+	}
+	pstree_unseize(&td->tree);
+	pr_err("the destination was committed to, then its lazy-pages daemon was lost: whether the tree runs "
+	       "there is unknown. This tree is left stopped (SIGSTOP), neither resumed nor killed: pids%s. If the "
+	       "destination did not run it (see its logs), resume it here with: kill -CONT%s; otherwise kill it\n",
+	       pids, pids);
+	return -1;
+}
+
 static int finish(struct tree_dump *td)
 {
 	long long t_end = now_ns();
@@ -524,6 +546,8 @@ static int finish(struct tree_dump *td)
 		td->tasks[i].t_end = t_end;
 	if (td->o->lazy_pages) {
 		r = serve_lazy(td);
+		if (r == 2)
+			return leave_stopped(td);
 		if (r > 0)
 			return resume(td);
 	} else if (!td->o->leave_running && fifo_drain(&td->pipes.sh)) {

@@ -135,6 +135,7 @@ const char *lz_strerror(int err)
 		[LZ_EAGAIN_ONCE] = "page already served once",
 		[LZ_EIO] = "source could not read the pages",
 		[LZ_EMAGIC] = "not the lazy-migration protocol",
+		[LZ_EABORTED] = "the source aborted the migration: it keeps its tree",
 	};
 
 	if (err < 0 || err >= LZ_ERR_MAX || !msg[err])
@@ -151,7 +152,8 @@ const char *lz_cmd_name(int cmd)
 		[LZ_RESUMED] = "RESUMED",	[LZ_DONE] = "DONE",
 		[LZ_DONE_ACK] = "DONE_ACK",	[LZ_PUSH_OPEN] = "PUSH_OPEN",
 		[LZ_PUSH_PAGES] = "PUSH_PAGES", [LZ_PUSH_CLOSE] = "PUSH_CLOSE",
-		[LZ_PUSH_ACK] = "PUSH_ACK",
+		[LZ_PUSH_ACK] = "PUSH_ACK",	[LZ_COMMIT] = "COMMIT",
+		[LZ_COMMIT_ACK] = "COMMIT_ACK",
 	};
 
 	if (cmd <= 0 || cmd >= LZ_CMD_MAX)

@@ -37,13 +37,6 @@
 #include "util.h"
 
 #define LZS_HS_TIMEOUT 10 /* seconds a client has to send its handshake */
-/*
- * A connection failing before the commit point aborts the migration, but
- * not at once: LZ_RESUMED may already sit unread on the other connection
- * (the daemon sent it, so its tree runs). Give the other threads this long
- * to read it.
- */
-#define LZS_GRACE_NS (250 * 1000000LL)
 #define SCAN_STEP      (256ULL << 20)	   /* address space per scanner step */
 #define DRAIN_SLICE_NS (2 * 1000000LL)	   /* filling between two looks at the listening socket */
 #define MEM_CHUNK      (256 * PAGE_SIZE)   /* stream message read from the task's memory */
@@ -90,12 +83,12 @@ struct lzs {
 	pthread_mutex_t lock;		/* protects everything below */
 	pthread_cond_t cond;		/* broadcast when planning, filling or the outcome moved */
 	int result;			/* enum lazy_result, -1 while serving */
-	bool committed;			/* LZ_RESUMED seen */
-	bool drain;			/* draining started (at the commit point) */
+	bool committed;			/* LZ_COMMIT read: this tree never runs again */
+	bool resumed;			/* LZ_RESUMED read: the restored tree runs */
+	bool drain;			/* draining started (at LZ_RESUMED) */
 	int nr_active;			/* connections past their handshake */
 	unsigned long nr_open;		/* pipes open (filled, not streamed yet) */
 	long long idle_since;		/* now_ns() when nr_active dropped to 0 */
-	long long failed_ns;		/* now_ns() of a failure before the commit point, 0: none */
 	struct lzs_task *t;		/* one per src */
 	struct lzs_conn *conns;
 	struct lazy_stats st;
@@ -130,10 +123,30 @@ static void set_result_locked(struct lzs *s, int result)
 	pthread_cond_broadcast(&s->cond);
 }
 
+/*
+ * Something failed: before the commit that aborts (the tree resumes), after
+ * it the daemon may still come back. Taking this lock is what makes abort
+ * and commit exclude each other (handle_commit). Caller holds s->lock.
+ */
+static void set_failed_locked(struct lzs *s)
+{
+	if (!s->committed)
+		set_result_locked(s, LAZY_ABORTED);
+}
+
 static void set_result(struct lzs *s, int result)
 {
 	pthread_mutex_lock(&s->lock);
 	set_result_locked(s, result);
+	pthread_mutex_unlock(&s->lock);
+	lzs_wake(s);
+}
+
+/* A failure of the source itself: aborted before the commit, lost after it (one decision, under the lock). */
+static void set_failed(struct lzs *s)
+{
+	pthread_mutex_lock(&s->lock);
+	set_result_locked(s, s->committed ? LAZY_LOST : LAZY_ABORTED);
 	pthread_mutex_unlock(&s->lock);
 	lzs_wake(s);
 }
@@ -731,7 +744,7 @@ static int handle_done(struct lzs_conn *c, const struct lz_hdr *req)
 	struct lz_hdr ack = { .cmd = LZ_DONE_ACK };
 
 	if (!is_committed(c->s))
-		return proto_err(c, req, LZ_ECMD, "DONE before RESUMED");
+		return proto_err(c, req, LZ_ECMD, "DONE before COMMIT");
 	if (lz_send_msg(c->sk, &ack, NULL)) {
 		pr_perror("%s: can't send DONE_ACK", c->peer);
 		return -1;
@@ -741,21 +754,78 @@ static int handle_done(struct lzs_conn *c, const struct lz_hdr *req)
 	return 1;
 }
 
-static void handle_resumed(struct lzs_conn *c)
+/* CRIU_FAULT=<id> forces an error path, for tests. */
+static bool fault_injected(const char *id)
+{
+	const char *f = getenv("CRIU_FAULT");
+
+	return f && !strcmp(f, id);
+}
+
+/*
+ * The commit point. Under s->lock: a source that gave up already refuses
+ * (its tree resumes), otherwise it is committed from now on. Asked again
+ * after a reconnect, it acknowledges again.
+ */
+static int handle_commit(struct lzs_conn *c, const struct lz_hdr *req)
+{
+	struct lz_hdr ack = { .cmd = LZ_COMMIT_ACK, .pid = req->pid };
+	struct lzs *s = c->s;
+	bool refuse, first;
+
+	if (fault_injected("lazy-refuse-commit") && !is_committed(s)) {
+		/* as if it had given up just before: answered first, so the daemon hears it */
+		pr_err("CRIU_FAULT=lazy-refuse-commit: giving up just before the commit\n");
+		proto_err(c, req, LZ_EABORTED, "the migration was aborted already: this tree resumes");
+		set_failed(s);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	refuse = s->result >= 0 && !s->committed;
+	first = !refuse && !s->committed;
+	if (!refuse)
+		s->committed = true;
+	if (first)
+		s->st.committed_ns = now_ns();
+	pthread_mutex_unlock(&s->lock);
+	if (refuse)
+		return proto_err(c, req, LZ_EABORTED, "the migration was aborted already: this tree resumes");
+	if (first)
+		pr_info("commit point: the restored tree of %llu may run now; this tree will never run again\n",
+			(unsigned long long)s->session);
+	else
+		pr_info("%s: COMMIT again: acknowledged again\n", c->peer);
+	if (first && fault_injected("lazy-drop-commit-ack")) {
+		pr_warn("CRIU_FAULT=lazy-drop-commit-ack: dropping %s instead of acknowledging\n", c->peer);
+		return -1;
+	}
+	if (lz_send_msg(c->sk, &ack, NULL)) {
+		pr_perror("%s: can't send COMMIT_ACK", c->peer);
+		return -1;
+	}
+	return 0;
+}
+
+/* The restored tree runs: drain the lazy memory for the stream. */
+static int handle_resumed(struct lzs_conn *c, const struct lz_hdr *req)
 {
 	struct lzs *s = c->s;
-	bool first;
+	bool committed, first;
 
 	pthread_mutex_lock(&s->lock);
-	first = !s->committed;
-	s->committed = true;
-	if (first)
+	committed = s->committed;
+	first = committed && !s->resumed;
+	if (first) {
+		s->resumed = true;
 		s->st.resumed_ns = now_ns();
+	}
 	pthread_mutex_unlock(&s->lock);
+	if (!committed)
+		return proto_err(c, req, LZ_ECMD, "RESUMED before COMMIT");
 	if (first)
-		pr_info("commit point: the restored tree of %llu runs; this tree will never run again\n",
-			(unsigned long long)s->session);
+		pr_info("the restored tree of %llu runs\n", (unsigned long long)s->session);
 	start_drain(s);
+	return 0;
 }
 
 /* 0: next message, 1: finished (DONE), -1: close the connection. */
@@ -768,9 +838,10 @@ static int dispatch(struct lzs_conn *c, const struct lz_hdr *h)
 		if (c->role != LZ_ROLE_BULK)
 			return proto_err(c, h, LZ_ECMD, "STREAM is for the BULK connection");
 		return serve_stream(c);
+	case LZ_COMMIT:
+		return handle_commit(c, h);
 	case LZ_RESUMED:
-		handle_resumed(c);
-		return 0;
+		return handle_resumed(c, h);
 	case LZ_DONE:
 		return handle_done(c, h);
 	}
@@ -892,13 +963,12 @@ static void conn_exit(struct lzs_conn *c, int ret)
 	}
 	if (c->role && ret && s->result < 0) {
 		if (!s->committed)
-			pr_err("the lazy-pages daemon's %s connection failed before the restored tree "
-			       "resumed\n", role_name(c->role));
+			pr_err("the lazy-pages daemon's %s connection failed before the commit point: "
+			       "aborting the migration\n", role_name(c->role));
 		else
 			pr_warn("%s connection lost after the commit point: waiting for the daemon to "
 				"reconnect\n", role_name(c->role));
-		if (!s->committed && !s->failed_ns)
-			s->failed_ns = now_ns();
+		set_failed_locked(s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	lzs_wake(s);
@@ -1003,27 +1073,11 @@ static void reap_conns(struct lzs *s, bool all)
 	}
 }
 
-/* A failure before the commit point, once the grace period is over. Caller holds s->lock. */
-static void check_failed_locked(struct lzs *s)
-{
-	if (!s->failed_ns)
-		return;
-	if (s->committed) {
-		pr_warn("a connection failed just before the commit point; the restored tree runs: "
-			"continuing\n");
-		s->failed_ns = 0;
-	} else if (now_ns() - s->failed_ns >= LZS_GRACE_NS) {
-		pr_err("the migration failed before the commit point: aborting; the tree may resume\n");
-		set_result_locked(s, LAZY_ABORTED);
-	}
-}
-
 /* With --timeout: how long nobody has been connected decides. Caller holds s->lock. */
 static void check_idle_locked(struct lzs *s)
 {
 	long long limit = (long long)s->o->timeout * 1000000000LL;
 
-	check_failed_locked(s);
 	if (!s->o->timeout || s->nr_active || now_ns() - s->idle_since < limit)
 		return;
 	if (!s->committed) {
@@ -1031,7 +1085,7 @@ static void check_idle_locked(struct lzs *s)
 		set_result_locked(s, LAZY_ABORTED);
 	} else {
 		pr_err("the lazy-pages daemon did not reconnect within %d s after the commit point: "
-		       "the migration is lost\n", s->o->timeout);
+		       "whether the destination tree runs is unknown\n", s->o->timeout);
 		set_result_locked(s, LAZY_LOST);
 	}
 }
@@ -1051,12 +1105,12 @@ static int serve_loop(struct lzs *s)
 			return result;
 		busy = drain_step(s);
 		if (busy < 0) {
-			set_result(s, is_committed(s) ? LAZY_LOST : LAZY_ABORTED);
+			set_failed(s);
 			continue;
 		}
 		if (poll(pfd, 2, busy ? 0 : 50) < 0 && errno != EINTR) {
 			pr_perror("poll");
-			set_result(s, is_committed(s) ? LAZY_LOST : LAZY_ABORTED);
+			set_failed(s);
 			continue;
 		}
 		if (pfd[1].revents & POLLIN && read(s->wake, &cnt, sizeof(cnt)) < 0)

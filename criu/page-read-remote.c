@@ -16,9 +16,14 @@
  *   bulk thread:  recv 256 KiB | lock, copy 8 pages, unlock | lock, ... | recv
  *
  * The bulk thread tells the loop about the end of the stream and about its
- * failure through an eventfd in the loop's epoll set. After the commit
- * point a lost connection is reconnected with backoff; requests in flight
- * are asked again.
+ * failure through an eventfd in the loop's epoll set. Once LZ_COMMIT is
+ * sent a lost connection is reconnected with backoff (for --timeout seconds,
+ * at least RECONNECTS attempts); what was in flight is asked again, LZ_COMMIT
+ * included (the source acknowledges it again) and LZ_RESUMED first if it
+ * was said. Before it, a lost connection ends the migration.
+ *
+ *   FAULT  LZ_COMMIT -> LZ_COMMIT_ACK (or LZ_ERROR LZ_EABORTED), in the FIFO
+ *          with the fault requests
  */
 #define LOG_PREFIX "lazy-pages remote: "
 
@@ -41,7 +46,8 @@
 
 #define RCHUNK_PAGES	64	/* pages handed over at once while a message arrives */
 #define BULK_NICE	10	/* the stream thread yields the CPU to faulting threads */
-#define RECONNECTS	5
+#define RECONNECTS	5	/* attempts at least, backoff from 100 ms ... */
+#define RECONNECT_MAX_MS 1000	/* ... up to this */
 #define DONE_TIMEOUT_S	30
 
 struct rconn {
@@ -60,7 +66,7 @@ struct rconn {
 
 struct rreq {
 	uint32_t pid;
-	uint32_t nr;
+	uint32_t nr;		/* 0: LZ_COMMIT */
 	uint64_t addr;
 	bool urgent;
 };
@@ -73,6 +79,8 @@ struct remote_src {
 	struct rreq *reqs;	/* sent on FAULT, not answered: FIFO */
 	size_t nr, cap;
 	bool stream_asked;
+	atomic_bool commit_sent;	/* LZ_COMMIT asked: from now on reconnect */
+	bool resumed_sent;	/* LZ_RESUMED said: say it again on a new FAULT */
 	/* the bulk thread */
 	pthread_t bulk_th;
 	bool bulk_started;
@@ -123,6 +131,16 @@ static void rc_close(struct remote_src *rs, struct rconn *rc)
 	rc->fd = -1;
 }
 
+static int rs_send(struct remote_src *rs, struct rconn *rc, int cmd, uint32_t pid, uint64_t addr, uint32_t nr);
+
+/* One request of the FIFO: a fault request, or LZ_COMMIT. */
+static int rs_send_req(struct remote_src *rs, struct rconn *rc, const struct rreq *r)
+{
+	if (!r->nr)
+		return rs_send(rs, rc, LZ_COMMIT, (uint32_t)rs->session, 0, 0);
+	return rs_send(rs, rc, LZ_REQ_PAGES, r->pid, r->addr, r->nr);
+}
+
 static int rs_send(struct remote_src *rs, struct rconn *rc, int cmd, uint32_t pid, uint64_t addr, uint32_t nr)
 {
 	struct lz_hdr h = { .cmd = cmd, .pid = pid, .addr = addr, .nr_pages = nr };
@@ -139,32 +157,52 @@ static int rc_replay(struct remote_src *rs, struct rconn *rc)
 {
 	if (rc == &rs->bulk)
 		return rs->stream_asked && !rs->ps.stream_done ? rs_send(rs, rc, LZ_STREAM, 0, 0, 0) : 0;
+	if (rs->resumed_sent && rs_send(rs, rc, LZ_RESUMED, (uint32_t)rs->session, 0, 0))
+		return -1;
 	for (size_t i = 0; i < rs->nr; i++)
-		if (rs_send(rs, rc, LZ_REQ_PAGES, rs->reqs[i].pid, rs->reqs[i].addr, rs->reqs[i].nr))
+		if (rs_send_req(rs, rc, &rs->reqs[i]))
 			return -1;
 	return 0;
 }
 
-/* The connection broke: before the commit point that ends the migration, after it reconnect. */
+/* Reconnect attempts go on while this is true: RECONNECTS at least, and for --timeout seconds. */
+static bool rc_retry(struct remote_src *rs, int attempt, long long start)
+{
+	if (atomic_load(&rs->stopping))
+		return false;
+	if (attempt < RECONNECTS)
+		return true;
+	return rs->o->timeout > 0 && now_ns() - start < rs->o->timeout * 1000000000LL;
+}
+
+/*
+ * The connection broke. Before LZ_COMMIT is sent that ends the migration;
+ * after it, reconnect: a source that committed accepts and answers COMMIT
+ * again, one that gave up does not, and the caller aborts.
+ */
 static int rc_lost(struct remote_src *rs, struct rconn *rc, const char *why)
 {
+	long long start = now_ns();
 	unsigned int delay_ms = 100;
+	int i;
 
 	if (atomic_load(&rs->stopping))
 		return -1;	/* closed on purpose: the closer owns the fd */
 	rc_close(rs, rc);
-	if (!rs->ps.committed) {
+	if (!atomic_load(&rs->commit_sent)) {
 		pr_err("%s connection to %s:%d lost before the commit point: %s\n", rc->name, rs->o->address,
 		       rs->o->port, why);
 		return -1;
 	}
-	pr_warn("%s connection lost (%s): reconnecting\n", rc->name, why);
-	for (int i = 0; i < RECONNECTS && !atomic_load(&rs->stopping); i++, delay_ms *= 2) {
+	pr_warn("%s connection lost (%s)%s: reconnecting\n", rc->name, why,
+		rs->ps.committed ? "" : " while the source had to acknowledge the commit");
+	for (i = 0; rc_retry(rs, i, start); i++, delay_ms = min_t(unsigned int, delay_ms * 2, RECONNECT_MAX_MS)) {
 		usleep(delay_ms * 1000);
 		if (rc_open(rs, rc) == 0)
 			return rc_replay(rs, rc);
 	}
-	pr_err("%s: %s:%d unreachable after %d attempts\n", rc->name, rs->o->address, rs->o->port, RECONNECTS);
+	pr_err("%s: %s:%d unreachable after %d attempts in %.1f s\n", rc->name, rs->o->address, rs->o->port, i,
+	       (now_ns() - start) / 1e9);
 	return -1;
 }
 
@@ -203,6 +241,27 @@ static bool rc_urgent(struct remote_src *rs)
 	return rs->nr && rs->reqs[0].urgent;
 }
 
+static bool rc_commit_first(struct remote_src *rs)
+{
+	return rs->nr && !rs->reqs[0].nr;
+}
+
+/* LZ_COMMIT_ACK: the source is committed. */
+static int rs_commit_acked(struct remote_src *rs, const struct lz_hdr *h)
+{
+	if (!rc_commit_first(rs)) {
+		pr_err("fault: COMMIT_ACK the daemon did not ask for\n");
+		return -1;
+	}
+	memmove(&rs->reqs[0], &rs->reqs[1], (rs->nr - 1) * sizeof(rs->reqs[0]));
+	rs->nr--;
+	rs->ps.inflight = rs->nr;
+	if (!atomic_load(&rs->ps.committed))
+		pr_info("the source is committed: its tree never runs again\n");
+	atomic_store(&rs->ps.committed, true);
+	return 0;
+}
+
 /* A whole header arrived on FAULT. */
 static int rc_on_hdr(struct remote_src *rs, struct rconn *rc)
 {
@@ -223,7 +282,13 @@ static int rc_on_hdr(struct remote_src *rs, struct rconn *rc)
 		if (rs->ps.deliver(rs->ps.arg, h->pid, h->addr, h->nr_pages, NULL, rc_urgent(rs)))
 			return -1;
 		return rs_reply_done(rs, h);
+	case LZ_COMMIT_ACK:
+		return rs_commit_acked(rs, h);
 	case LZ_ERROR:
+		if (rc_commit_first(rs)) {
+			pr_err("%s: the source refused the commit: %s\n", rc->name, lz_strerror(h->status));
+			return -1;
+		}
 		pr_err("%s: the source can't serve pid %u at 0x%llx (%u pages): %s\n", rc->name, h->pid,
 		       (unsigned long long)h->addr, h->nr_pages, lz_strerror(h->status));
 		return -1;
@@ -418,24 +483,28 @@ static int remote_readable(struct page_src *ps)
 	return rc_read(rs, &rs->fault, SIZE_MAX);
 }
 
-static int remote_fetch(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr, bool urgent)
+/* Queue @r on FAULT and send it. */
+static int rs_request(struct remote_src *rs, const struct rreq *r)
 {
-	struct remote_src *rs = (struct remote_src *)ps;
-
 	if (rs->nr == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct rreq *r = xrealloc(rs->reqs, cap * sizeof(*r));
+		struct rreq *v = xrealloc(rs->reqs, cap * sizeof(*v));
 
-		if (!r)
+		if (!v)
 			return -1;
-		rs->reqs = r;
+		rs->reqs = v;
 		rs->cap = cap;
 	}
-	rs->reqs[rs->nr++] = (struct rreq){ pid, nr, addr, urgent };
-	ps->inflight = rs->nr;
-	if (rs->fault.fd < 0 || rs_send(rs, &rs->fault, LZ_REQ_PAGES, pid, addr, nr))
+	rs->reqs[rs->nr++] = *r;
+	rs->ps.inflight = rs->nr;
+	if (rs->fault.fd < 0 || rs_send_req(rs, &rs->fault, r))
 		return rc_lost(rs, &rs->fault, "send failed");
 	return 0;
+}
+
+static int remote_fetch(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr, bool urgent)
+{
+	return rs_request((struct remote_src *)ps, &(struct rreq){ pid, nr, addr, urgent });
 }
 
 static bool remote_busy(struct page_src *ps, uint32_t pid, uint64_t addr, unsigned int nr)
@@ -446,7 +515,7 @@ static bool remote_busy(struct page_src *ps, uint32_t pid, uint64_t addr, unsign
 	for (size_t i = 0; i < rs->nr; i++) {
 		const struct rreq *r = &rs->reqs[i];
 
-		if (r->pid == pid && r->addr < end && addr < r->addr + (uint64_t)r->nr * PAGE_SIZE)
+		if (r->nr && r->pid == pid && r->addr < end && addr < r->addr + (uint64_t)r->nr * PAGE_SIZE)
 			return true;
 	}
 	return false;
@@ -477,13 +546,27 @@ static int remote_stream(struct page_src *ps)
 	return 0;
 }
 
+/* LZ_COMMIT, answered in turn on FAULT; from now on a lost connection is reconnected. */
+static int remote_commit(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	atomic_store(&rs->commit_sent, true);
+	pr_info("asking the source to commit\n");
+	return rs_request(rs, &(struct rreq){ .pid = (uint32_t)rs->session });
+}
+
 static int remote_resumed(struct page_src *ps)
 {
 	struct remote_src *rs = (struct remote_src *)ps;
 
-	if (rs_send(rs, &rs->fault, LZ_RESUMED, (uint32_t)rs->session, 0, 0))
+	if (!atomic_load(&ps->committed)) {
+		pr_err("the restored tree runs but the source never acknowledged the commit\n");
 		return -1;
-	atomic_store(&ps->committed, true);
+	}
+	rs->resumed_sent = true;
+	if (rs->fault.fd < 0 || rs_send(rs, &rs->fault, LZ_RESUMED, (uint32_t)rs->session, 0, 0))
+		return rc_lost(rs, &rs->fault, "send failed");
 	return 0;
 }
 
@@ -552,6 +635,7 @@ static const struct page_src_ops remote_ops = {
 	.busy = remote_busy,
 	.stream = remote_stream,
 	.readable = remote_readable,
+	.commit = remote_commit,
 	.resumed = remote_resumed,
 	.done = remote_done,
 	.destroy = remote_destroy,

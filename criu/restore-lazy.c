@@ -5,9 +5,12 @@
  * criu connects to the lazy-pages daemon before anything else, so a missing
  * daemon stops the restore before a process exists, and keeps that
  * connection. The restorer of every live task of the tree sends its
- * userfaultfd over a connection of its own. When the whole tree runs, criu
- * sends UH_RESUMED on the kept connection: the commit point. Every failure before it sends
- * UH_ABORT instead (best effort: a closed connection says the same).
+ * userfaultfd over a connection of its own. When every task is ready, criu
+ * says UH_READY on the kept connection and waits for UH_GO: the source has
+ * committed (lazy-proto.h); only then does the tree run. UH_ABORT or EOF
+ * instead: the tree is killed, it never ran. When the whole tree runs criu
+ * says UH_RESUMED. Every failure before it sends UH_ABORT (best effort: a
+ * closed connection says the same).
  */
 #define LOG_PREFIX "restore: "
 #define CR_RESTORE_INTERNAL
@@ -72,6 +75,48 @@ static int lazy_send(struct rst_tree *t, uint32_t kind)
 
 	if (send(t->lazy_sk, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h))
 		return -1;
+	return 0;
+}
+
+/*
+ * Every task is ready, none runs yet: wait until the source is committed.
+ * -1 (logged): the migration is off, the tree must be killed.
+ */
+int rst_lazy_ready(struct rst_tree *t)
+{
+	struct uffd_handoff h;
+	ssize_t n;
+
+	if (t->lazy_sk < 0)
+		return 0;
+	if (lazy_send(t, UH_READY)) {
+		pr_perror("can't tell the lazy-pages daemon at %s that the tree is ready", t->lazy_path);
+		return -1;
+	}
+	pr_info("every task is ready: waiting for the source to commit\n");
+	do
+		n = recv(t->lazy_sk, &h, sizeof(h), MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		pr_perror("no go from the lazy-pages daemon at %s: the tree is not let run", t->lazy_path);
+		return -1;
+	}
+	if (n != sizeof(h)) {
+		pr_err("the lazy-pages daemon at %s went away before the commit point: the tree is not let run, "
+		       "the source keeps its own\n", t->lazy_path);
+		return -1;
+	}
+	if (h.magic != UH_MAGIC || h.version != UH_VERSION || (h.kind != UH_GO && h.kind != UH_ABORT)) {
+		pr_err("the lazy-pages daemon at %s answered kind %u (magic 0x%08x version %u), not the go\n",
+		       t->lazy_path, h.kind, h.magic, h.version);
+		return -1;
+	}
+	if (h.kind == UH_ABORT) {
+		pr_err("the lazy-pages daemon aborted the migration before the commit point (see its log): the "
+		       "tree is not let run, the source keeps its own\n");
+		return -1;
+	}
+	pr_info("the source is committed: letting the tree run\n");
 	return 0;
 }
 

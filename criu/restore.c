@@ -65,7 +65,7 @@ static int detach_task(const struct rst_ctx *c)
 
 static int let_go(struct rst_tree *t)
 {
-	if (write_pidfile(t))
+	if (write_pidfile(t) || rst_lazy_ready(t))
 		return -1;
 	for (size_t i = 0; i < t->nr; i++)
 		if (!t->tasks[i].pt->zombie && detach_task(&t->tasks[i]))

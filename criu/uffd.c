@@ -14,6 +14,13 @@
  *   3. with no fault waiting, one background step of a local source
  *   4. done when every task has every lazy page
  *
+ * The commit point (uffd-handoff.h, lazy-proto.h): restore says UH_READY on
+ * the connection it keeps; the source is asked to commit; once it has
+ * acknowledged, restore gets UH_GO and lets its tree run. Before that any
+ * failure here answers UH_ABORT (or EOF, if the daemon dies): the restored
+ * tree never runs. CRIU_FAULT=lazy-die-before-go (tests): the daemon kills
+ * itself (SIGKILL) right after the source acknowledged, before UH_GO.
+ *
  * The remote BULK stream is received and copied by the source's own thread
  * (page-read-remote.c), PAGE_SRC_PIECE pages at a time under ld->lock, so a
  * fault waits for one piece at most, never for the stream. Only the loop
@@ -134,6 +141,8 @@ struct lazy_daemon {
 	struct lazy_pid *bg_next;	/* round robin of the background */
 	unsigned int nr_handed, nr_expected, nr_children;
 	uint32_t root_pid;
+	struct lazy_conn *rst;		/* restore's connection, kept from UH_READY on */
+	bool ready, go_sent;		/* UH_READY read, UH_GO sent */
 	bool resumed, streaming, remote;
 	bool hold_bg;			/* tests: no background before UH_RESUMED */
 	bool no_bg;			/* benchmarks: no background at all, faults only */
@@ -656,6 +665,10 @@ static int ld_on_resumed(struct lazy_daemon *ld, uint32_t pid)
 		pr_warn("resumed message names root pid %u, the images say %u\n", pid, ld->root_pid);
 	if (ld->resumed)
 		return 0;
+	if (ld->src->ops->commit && !ld->go_sent) {
+		pr_err("restore says its tree runs, but it never had the go of a committed source (UH_READY)\n");
+		return -1;
+	}
 	ld->resumed = true;
 	pr_info("the restored tree runs: commit point passed (%u tasks handed off)\n", ld->nr_handed);
 	if (ld->src->ops->resumed(ld->src))
@@ -689,7 +702,7 @@ static int ho_recv(int fd, struct uffd_handoff *h, int *ufd)
 		       UH_MAGIC, UH_VERSION);
 		goto bad;
 	}
-	if ((h->kind == UH_UFFD) != (*ufd >= 0) || h->kind < UH_UFFD || h->kind > UH_ABORT) {
+	if ((h->kind == UH_UFFD) != (*ufd >= 0) || h->kind < UH_UFFD || h->kind >= UH_KIND_MAX || h->kind == UH_GO) {
 		pr_err("handoff: kind %u %s a descriptor\n", h->kind, *ufd >= 0 ? "with" : "without");
 		goto bad;
 	}
@@ -697,6 +710,80 @@ static int ho_recv(int fd, struct uffd_handoff *h, int *ufd)
 bad:
 	if (*ufd >= 0)
 		close(*ufd);
+	return -1;
+}
+
+static void ld_conn_close(struct lazy_daemon *ld, struct lazy_conn *c)
+{
+	if (ld->rst == c)
+		ld->rst = NULL;
+	epoll_ctl(ld->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c);
+}
+
+static int ld_send_rst(struct lazy_daemon *ld, uint32_t kind)
+{
+	struct uffd_handoff h = { UH_MAGIC, UH_VERSION, kind, ld->root_pid };
+
+	if (send(ld->rst->fd, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h)) {
+		pr_perror("can't send %s to restore", kind == UH_GO ? "the go" : "the abort");
+		return -1;
+	}
+	return 0;
+}
+
+/* Every task is restored and waits: ask the source to commit; restore gets the go once it has. */
+static int ld_on_ready(struct lazy_daemon *ld, struct lazy_conn *c, uint32_t pid)
+{
+	if (ld->ready) {
+		pr_err("restore said ready twice\n");
+		return -1;
+	}
+	ld->ready = true;
+	ld->rst = c;
+	pr_info("restore is ready to let the tree of %u run (%u tasks handed off): committing\n", pid,
+		ld->nr_handed);
+	if (!ld->src->ops->commit) {
+		atomic_store(&ld->src->committed, true);
+		return 0;
+	}
+	return ld->src->ops->commit(ld->src);
+}
+
+/* The source acknowledged the commit: restore may let the tree run. */
+static int ld_maybe_go(struct lazy_daemon *ld)
+{
+	if (!ld->ready || ld->go_sent || !ld->rst || !atomic_load(&ld->src->committed))
+		return 0;
+	if (getenv("CRIU_FAULT") && !strcmp(getenv("CRIU_FAULT"), "lazy-die-before-go")) {
+		pr_err("CRIU_FAULT=lazy-die-before-go: the source is committed; dying before the go\n");
+		kill(getpid(), SIGKILL);
+	}
+	if (ld_send_rst(ld, UH_GO))
+		return -1;
+	ld->go_sent = true;
+	pr_info("the go is given: the restored tree may run\n");
+	return 0;
+}
+
+/* Restore's kept connection after UH_READY: UH_RESUMED, UH_ABORT or EOF. */
+static int ld_on_rst(struct lazy_daemon *ld, struct lazy_conn *c, int ret, const struct uffd_handoff *h)
+{
+	bool go = ld->go_sent;
+
+	ld_conn_close(ld, c);
+	if (!ret && h->kind == UH_RESUMED)
+		return ld_on_resumed(ld, h->pid);
+	if (ld->resumed && ret > 0)
+		return 0;	/* restore is done with us */
+	if (!go)
+		pr_err("restore %s before the commit point: giving up; the source keeps its own tree\n",
+		       ret > 0 ? "went away" : "aborted");
+	else
+		pr_err("restore %s after the source committed, before its tree ran (it is killed): the source "
+		       "keeps its tree stopped\n",
+		       ret > 0 ? "went away" : "failed");
 	return -1;
 }
 
@@ -708,10 +795,12 @@ static int ld_on_conn(struct lazy_daemon *ld, struct lazy_conn *c)
 	int ufd, ret;
 
 	ret = ho_recv(c->fd, &h, &ufd);
+	if (ld->rst == c)
+		return ld_on_rst(ld, c, ret, &h);
+	if (!ret && h.kind == UH_READY)
+		return ld_on_ready(ld, c, h.pid);
 	getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len);
-	epoll_ctl(ld->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	free(c);
+	ld_conn_close(ld, c);
 	if (ret)
 		return ret > 0 ? 0 : -1;
 	switch (h.kind) {
@@ -979,7 +1068,7 @@ static int ld_turn(struct lazy_daemon *ld, struct epoll_event *ev, int n, int *t
 			if (ld_dispatch(ld, tag))
 				return -1;
 		}
-	if (ld_serve_faults(ld))
+	if (ld_maybe_go(ld) || ld_serve_faults(ld))
 		return -1;
 	ret = ld->nr_faults ? 0 : ld_bg_step(ld);
 	if (ret < 0)
@@ -1141,6 +1230,12 @@ static void ld_fini(struct lazy_daemon *ld)
 {
 	struct lazy_pid *lpi, *next;
 
+	/* restore still waiting for the go: its tree must never run */
+	if (ld->rst) {
+		if (!ld->go_sent)
+			ld_send_rst(ld, UH_ABORT);
+		ld_conn_close(ld, ld->rst);
+	}
 	/* the source's stream thread ends first: nothing below runs beside it */
 	if (ld->src)
 		ld->src->ops->destroy(ld->src);
@@ -1173,6 +1268,18 @@ static void ld_fini(struct lazy_daemon *ld)
 	pthread_mutex_destroy(&ld->lock.m);
 }
 
+static void ld_failed(struct lazy_daemon *ld)
+{
+	if (ld->resumed)
+		pr_err("lazy migration failed after the restored tree resumed\n");
+	else if (!ld->src || !atomic_load(&ld->src->committed))
+		pr_err("lazy migration failed before the commit point: the restored tree never ran; the source "
+		       "keeps running its own tree\n");
+	else
+		pr_err("lazy migration failed after the source committed, before the restored tree ran (it is "
+		       "killed): the source keeps its tree stopped; resume it there by hand (kill -CONT)\n");
+}
+
 int cr_lazy_pages(const struct opts *o)
 {
 	struct lazy_daemon ld = {
@@ -1202,8 +1309,7 @@ int cr_lazy_pages(const struct opts *o)
 		goto out;
 	}
 	if (ld_setup(&ld) || ld_loop(&ld) || ld_finish(&ld)) {
-		pr_err("lazy migration failed%s\n", ld.resumed ? " after the restored tree resumed"
-							     : ": the source keeps running its own tree");
+		ld_failed(&ld);
 		goto out;
 	}
 	ret = 0;

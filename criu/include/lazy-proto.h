@@ -40,9 +40,21 @@
  *                        answers LZ_PAGES and LZ_ZERO messages covering its
  *                        whole lazy set (holes included), then LZ_STREAM_END
  *   LZ_STREAM_END  s->d  nothing more to stream
- *   LZ_RESUMED     d->s  commit point: the restored tree runs; the source tree
- *                        never runs again from now on (FAULT or BULK; no reply)
- *   LZ_DONE        d->s  every lazy page has arrived (after LZ_RESUMED only, on the
+ *   LZ_COMMIT      d->s  (FAULT) pid = session: the restored tree is ready to run
+ *                        and will run only once this is acknowledged. The
+ *                        source, unless it already gave up, is committed from
+ *                        the moment it reads this: its tree never runs again
+ *                        (see "The commit point" below). Idempotent: asked
+ *                        again (after a reconnect) it is acknowledged again.
+ *                        Answered in order with the fault replies before it.
+ *   LZ_COMMIT_ACK  s->d  the source is committed: the daemon lets the restore go
+ *                  or LZ_ERROR status LZ_EABORTED: the source gave up before
+ *                        (it resumes its own tree); the restore must not run
+ *   LZ_RESUMED     d->s  the restored tree runs (after LZ_COMMIT_ACK only; no
+ *                        reply): the source starts draining its lazy memory for
+ *                        the stream. Sent again on a FAULT connection reopened
+ *                        after it. Before the commit: LZ_ECMD, the source aborts.
+ *   LZ_DONE        d->s  every lazy page has arrived (after the commit only, on the
  *                        same connection: each connection is read by its own thread)
  *   LZ_DONE_ACK    s->d  the source accepted: it kills its tree; both exit 0
  *   LZ_PUSH_OPEN   c->s  (PUSH) pid: pagemap/pages images of pid follow
@@ -57,6 +69,38 @@
  * one streams only the pipes not consumed yet, so a daemon that reconnects
  * asks for what is still missing with LZ_REQ_PAGES (always served).
  * Page-server images: pagemap-PID.img and pages-PID.img (pages id = pid).
+ *
+ * The commit point (no moment at which both trees may run):
+ *
+ *   restore             daemon                      source (frozen tree)
+ *   all tasks ready
+ *   UH_READY  ------->  LZ_COMMIT  -------------->  committed (under its lock,
+ *   (tree stopped)                                  unless it gave up already)
+ *                       go  <------------------  LZ_COMMIT_ACK
+ *   UH_GO  <---------
+ *   let the tree run
+ *   UH_RESUMED ------>  LZ_RESUMED ------------->  drain, stream ... LZ_DONE
+ *
+ * The source decides once, under one lock: either it gave up (a connection
+ * failed, --timeout with nobody connected) and resumes its tree, or it read
+ * LZ_COMMIT; a LZ_COMMIT after it gave up is answered LZ_EABORTED. Hence:
+ *   - before the source read LZ_COMMIT any failure aborts: the source resumes
+ *     its tree untouched; the daemon, without an ack, tells restore to abort
+ *     (UH_ABORT, or by dying: EOF), and restore kills its tree, which never ran.
+ *   - the daemon loses a connection after sending LZ_COMMIT without the ack:
+ *     it reconnects and asks again (within --timeout, at least 5 attempts);
+ *     a source that is committed accepts the new connection and acknowledges,
+ *     a source that gave up refuses it or answers LZ_EABORTED, an unreachable
+ *     one never acknowledges: the daemon aborts the restore.
+ *   - a committed source that loses the daemon and sees no reconnect within
+ *     its --timeout cannot know whether the destination tree runs: it neither
+ *     resumes nor kills its tree, leaves it stopped (SIGSTOP, no parasite) and
+ *     exits non-zero naming the pids: kill -CONT them by hand if the
+ *     destination did not run the tree. Nothing is lost either way.
+ *   - after the ack the daemon relays go; if it dies first, restore sees EOF
+ *     and kills its tree (and the keeper kills it too): the source keeps its
+ *     tree stopped, as above.
+ * One extra round trip of frozen time, no timing heuristic.
  */
 #ifndef CR_LAZY_PROTO_H
 #define CR_LAZY_PROTO_H
@@ -65,7 +109,7 @@
 #include <stdint.h>
 
 #define LZ_MAGIC	0x4c5a5047u /* "GPZL" on the wire, little endian */
-#define LZ_VERSION	1
+#define LZ_VERSION	2	/* 2: LZ_COMMIT before the restored tree runs */
 #define LZ_HS_SIZE	16
 #define LZ_HDR_SIZE	32
 #define LZ_MAX_PAGES	4096	/* pages in one message: 16 MiB */
@@ -90,6 +134,8 @@ enum lz_cmd {
 	LZ_PUSH_PAGES,
 	LZ_PUSH_CLOSE,
 	LZ_PUSH_ACK,
+	LZ_COMMIT,
+	LZ_COMMIT_ACK,
 	LZ_CMD_MAX,
 };
 
@@ -105,6 +151,7 @@ enum lz_err {
 	LZ_EAGAIN_ONCE,		/* page already served and can be served only once */
 	LZ_EIO,			/* the source could not read the page */
 	LZ_EMAGIC,		/* not our protocol at all */
+	LZ_EABORTED,		/* COMMIT to a source that already gave up: it resumes its tree */
 	LZ_ERR_MAX,
 };
 

@@ -13,7 +13,7 @@
  *
  * One thread per connection, so a fault never waits behind the stream. The
  * caller's thread (the tracer: ptrace works from it only) accepts, and
- * from the commit point on, between two polls, drains the lazy memory that
+ * once the restored tree runs, between two polls, drains the lazy memory that
  * the dump left in the task (mem.h, MD_DEFER_LAZY), so none of it costs
  * frozen time (a stream asked for before the commit point waits for it):
  *
@@ -33,14 +33,20 @@
  * (at most max_pipes, half of RLIMIT_NOFILE raised to its hard limit), the
  * rest is read from the frozen task when streamed or faulted.
  *
- *   listening --accept--> running --RESUMED--> committed --DONE--> LAZY_DONE
- *        |                   |                    |  ^ connections drop:
- *        |   error/EOF/timeout                    |  | keep listening, the
- *        +-------------------+--> LAZY_ABORTED    +--+ daemon reconnects
+ *   listening --accept--> running --COMMIT--> committed --RESUMED--> drain --DONE--> LAZY_DONE
+ *        |                   |                   |  ^ connections drop: keep
+ *        |   error/EOF/timeout                   |  | listening, the daemon
+ *        +-------------------+--> LAZY_ABORTED   +--+ reconnects (COMMIT again: ACK)
+ *                                                |
+ *                                                +--> no daemon within --timeout: LAZY_LOST
  *
- * Before the commit point (LZ_RESUMED) any failure returns LAZY_ABORTED and
- * the caller resumes its tree untouched; after it the source tree must never
- * run again.
+ * Before the commit point (LZ_COMMIT read) any failure returns LAZY_ABORTED
+ * at once and the caller resumes its tree untouched; a COMMIT read after
+ * that is refused (LZ_EABORTED). Abort and commit are decided under one
+ * lock. After the commit the source tree never runs again (lazy-proto.h).
+ * CRIU_FAULT=lazy-drop-commit-ack (tests): the first COMMIT commits but its
+ * connection is dropped instead of acknowledged; CRIU_FAULT=lazy-refuse-commit:
+ * the source gives up just as the COMMIT arrives and refuses it.
  */
 #ifndef CR_LAZY_SERVER_H
 #define CR_LAZY_SERVER_H
@@ -72,7 +78,8 @@ enum lazy_result {
 	LAZY_DONE = 0,		/* the destination has every page: kill the frozen tree, exit 0 */
 	LAZY_ABORTED = 1,	/* failed before the commit point: resume the tree untouched, exit 1 */
 	LAZY_LOST = 2,		/* after the commit point the daemon did not come back within
-				 * --timeout: never resume the tree; kill it, exit 1 */
+				 * --timeout: whether the destination runs is unknown: neither
+				 * resume nor kill the tree, leave it stopped, exit 1 */
 };
 
 struct lazy_stats {
@@ -87,7 +94,7 @@ struct lazy_stats {
 	uint64_t bytes;		/* page data sent, both ways */
 	uint64_t errors;	/* LZ_ERROR answers */
 	uint64_t conns;		/* connections accepted (handshake passed) */
-	long long listen_ns, resumed_ns, end_ns; /* now_ns() stamps; 0 if never */
+	long long listen_ns, committed_ns, resumed_ns, end_ns; /* now_ns() stamps; 0 if never */
 	long long drain_start_ns, scanned_ns, drained_ns;
 };
 

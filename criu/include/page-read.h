@@ -109,7 +109,13 @@ struct page_src_ops {
 	int (*stream)(struct page_src *ps);
 	/* Its fds in epfd are readable: read the fault replies there are. */
 	int (*readable)(struct page_src *ps);
-	/* The commit point (the restored tree runs), and completion. */
+	/*
+	 * Ask the source to commit (lazy-proto.h LZ_COMMIT); ps->committed turns
+	 * true when it acknowledged, and a refusal fails readable(). NULL: nothing
+	 * to commit (committed at once).
+	 */
+	int (*commit)(struct page_src *ps);
+	/* The restored tree runs (after the commit), and completion. */
 	int (*resumed)(struct page_src *ps);
 	int (*done)(struct page_src *ps);
 	void (*destroy)(struct page_src *ps);
@@ -125,7 +131,7 @@ struct page_src {
 	struct page_lock *lock;	/* the caller's; its stream thread delivers under it */
 	unsigned int inflight;	/* requests not answered yet */
 	atomic_bool stream_done; /* the source has nothing more to stream */
-	atomic_bool committed;	/* after resumed(): reconnect instead of failing */
+	atomic_bool committed;	/* the source acknowledged the commit: its tree never runs again */
 };
 
 struct page_src *page_src_local(int dfd, page_deliver_fn deliver, void *arg);

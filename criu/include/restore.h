@@ -35,6 +35,8 @@
  *   each thread: SETREGS, xstate, mask     (none runs in the area again)
  *   PTRACE_SYSCALL over the munmap  ---->  munmap(restorer area)
  *   SETREGS, SETREGSET xstate, SETSIGMASK
+ *   --lazy-pages: UH_READY to the daemon, wait for UH_GO (the source is
+ *     committed); UH_ABORT or EOF: kill the tree, it never ran
  *   PTRACE_DETACH every thread  -------->  runs the dumped code
  *   (every task of the tree up to here before any is let go)
  *   --lazy-pages: UH_RESUMED to the daemon (any failure before: UH_ABORT)
@@ -209,6 +211,7 @@ struct rst_ctx *rst_learn_thread(struct rst_tree *t, pid_t tid);
 
 /* restore-lazy.c: criu restore --lazy-pages, the parent's side of the daemon protocol */
 int rst_lazy_connect(struct rst_tree *t);
+int rst_lazy_ready(struct rst_tree *t);
 int rst_lazy_resumed(struct rst_tree *t);
 void rst_lazy_finish(struct rst_tree *t);
 

@@ -193,7 +193,7 @@ static int bench_client(struct target *t, int port, bool concurrent)
 
 	c.fsk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
 	c.bsk = d_connect(port, LZ_VERSION, LZ_ROLE_BULK, t->pid, &st);
-	if (c.fsk < 0 || c.bsk < 0 || d_send(c.fsk, LZ_RESUMED, 0, 0, 0))
+	if (c.fsk < 0 || c.bsk < 0 || d_commit_resume(c.fsk))
 		return -1;
 	if (!concurrent) {
 		if (faults(&c, lat, NR_FAULTS, false, &n))

@@ -293,6 +293,27 @@ int d_recv(int sk, struct lz_hdr *h, void *buf, size_t len)
 	return h->payload_len ? lz_recv_all(sk, buf, h->payload_len) : 0;
 }
 
+int d_commit(int sk, int *status)
+{
+	struct lz_hdr h;
+
+	*status = -1;
+	if (d_send(sk, LZ_COMMIT, 0, 0, 0) || d_recv(sk, &h, NULL, 0))
+		return -1;
+	if (h.cmd == LZ_ERROR)
+		*status = h.status;
+	else if (h.cmd == LZ_COMMIT_ACK)
+		*status = 0;
+	return *status ? -1 : 0;
+}
+
+int d_commit_resume(int sk)
+{
+	int st;
+
+	return d_commit(sk, &st) || d_send(sk, LZ_RESUMED, 0, 0, 0) ? -1 : 0;
+}
+
 long long ns_now(void)
 {
 	struct timespec ts;

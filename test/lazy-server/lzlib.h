@@ -72,6 +72,10 @@ int d_connect(int port, uint16_t version, uint16_t role, uint64_t session, int *
 int d_send(int sk, uint16_t cmd, uint32_t pid, uint64_t addr, uint32_t nr);
 /* Receive one message; payload (if any) into @buf (size @len). 0 / -1. */
 int d_recv(int sk, struct lz_hdr *h, void *buf, size_t len);
+/* LZ_COMMIT and its answer: 0 acknowledged, -1 with *status = the LZ_ERROR status (-1: no answer). */
+int d_commit(int sk, int *status);
+/* LZ_COMMIT acknowledged, then LZ_RESUMED: what a daemon says before the restored tree runs and after. */
+int d_commit_resume(int sk);
 
 long long ns_now(void);
 int cmp_ll(const void *a, const void *b);

@@ -169,7 +169,7 @@ static int finish(int sk)
 {
 	struct lz_hdr h;
 
-	if (d_send(sk, LZ_RESUMED, 0, 0, 0) || d_send(sk, LZ_DONE, 0, 0, 0) || d_recv(sk, &h, NULL, 0))
+	if (d_commit_resume(sk) || d_send(sk, LZ_DONE, 0, 0, 0) || d_recv(sk, &h, NULL, 0))
 		return -1;
 	return h.cmd == LZ_DONE_ACK ? 0 : -1;
 }
@@ -378,9 +378,24 @@ out:
 	return ret;
 }
 
+static int resumed_early_client(struct target *t, int port)
+{
+	struct lz_hdr h;
+	int st = -1, sk, ret = -1;
+
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	T_CHECK(!d_send(sk, LZ_RESUMED, 0, 0, 0));	/* the tree would run without a commit */
+	T_CHECK(!d_recv(sk, &h, NULL, 0) && h.cmd == LZ_ERROR && h.status == LZ_ECMD);
+	ret = 0;
+out:
+	close(sk);
+	return ret;
+}
+
 static int test_bad_commands(void)
 {
-	client_fn fns[] = { badcmd_client, stream_on_fault_client, done_early_client };
+	client_fn fns[] = { badcmd_client, stream_on_fault_client, done_early_client, resumed_early_client };
 	struct target t;
 	struct serve_run r;
 	int ret = -1;
@@ -408,7 +423,7 @@ static int reconnect_client(struct target *t, int port)
 	T_CHECK(buf && got && fsk >= 0 && !st);
 	bsk = d_connect(port, LZ_VERSION, LZ_ROLE_BULK, t->pid, &st);
 	T_CHECK(bsk >= 0 && !st);
-	T_CHECK(!d_send(fsk, LZ_RESUMED, 0, 0, 0) && !d_send(bsk, LZ_STREAM, 0, 0, 0));
+	T_CHECK(!d_commit_resume(fsk) && !d_send(bsk, LZ_STREAM, 0, 0, 0));
 	/* the holes come first (one ZERO each here), then the pages: stop after a few of those */
 	T_CHECK(read_stream(t, bsk, buf, got, (long)(t->nr_pages / HOLE_EVERY) + 5, &pages) == 1 && pages);
 	close(bsk);
@@ -455,7 +470,7 @@ static int vanish_client(struct target *t, int port)
 {
 	int st = -1, sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
 
-	if (sk < 0 || st || d_send(sk, LZ_RESUMED, 0, 0, 0))
+	if (sk < 0 || st || d_commit_resume(sk))
 		return -1;
 	close(sk);
 	return 0;
@@ -476,6 +491,95 @@ out:
 	return ret;
 }
 
+/* COMMIT twice on one connection, then on a new one: acknowledged each time; the old connection goes. */
+static int commit_again_client(struct target *t, int port)
+{
+	char buf[PAGE_SIZE * 16];
+	int st = -1, st2 = -1, sk, sk2 = -1, ret = -1;
+
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	T_CHECK(!d_commit(sk, &st) && !d_commit(sk, &st));
+	sk2 = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st2);	/* replaces sk: committed */
+	T_CHECK(sk2 >= 0 && !st2);
+	T_CHECK(!d_commit(sk2, &st) && !random_faults(t, sk2, buf, 5));
+	T_CHECK(!finish(sk2));
+	ret = 0;
+out:
+	close(sk);
+	close(sk2);
+	return ret;
+}
+
+static int test_commit_again(void)
+{
+	struct target t;
+	struct serve_run r;
+	int ret = -1;
+
+	T_CHECK(!target_start(&t, NR_PAGES, NR_PLAIN, HOLE_EVERY, 1 << 20));
+	T_CHECK(!serve_with(&t, 5, commit_again_client, &r));
+	T_CHECK(r.result == LAZY_DONE && client_ok(&r) && r.st.committed_ns && r.st.resumed_ns);
+	ret = 0;
+out:
+	target_stop(&t);
+	return ret;
+}
+
+/* CRIU_FAULT=lazy-drop-commit-ack: committed, but the ack never comes: reconnect, COMMIT again, finish. */
+static int drop_ack_client(struct target *t, int port)
+{
+	struct lz_hdr h;
+	int st = -1, sk, ret = -1;
+
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	T_CHECK(!d_send(sk, LZ_COMMIT, 0, 0, 0));
+	T_CHECK(d_recv(sk, &h, NULL, 0) == -1);		/* dropped, no ack */
+	close(sk);
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	T_CHECK(!finish(sk));
+	ret = 0;
+out:
+	close(sk);
+	return ret;
+}
+
+/* CRIU_FAULT=lazy-refuse-commit: the source gave up: LZ_EABORTED, it keeps its tree. */
+static int refuse_client(struct target *t, int port)
+{
+	int st = -1, sk, ret = -1;
+
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	T_CHECK(d_commit(sk, &st) == -1 && st == LZ_EABORTED);
+	ret = 0;
+out:
+	close(sk);
+	return ret;
+}
+
+static int test_commit_faults(void)
+{
+	struct target t;
+	struct serve_run r;
+	int ret = -1;
+
+	T_CHECK(!target_start(&t, 64, 0, 0, 1 << 20));
+	setenv("CRIU_FAULT", "lazy-drop-commit-ack", 1);
+	T_CHECK(!serve_with(&t, 5, drop_ack_client, &r));
+	T_CHECK(r.result == LAZY_DONE && client_ok(&r) && r.st.conns == 2);
+	setenv("CRIU_FAULT", "lazy-refuse-commit", 1);
+	T_CHECK(!serve_with(&t, 5, refuse_client, &r));
+	T_CHECK(r.result == LAZY_ABORTED && client_ok(&r) && !r.st.committed_ns && r.st.errors == 1);
+	ret = 0;
+out:
+	unsetenv("CRIU_FAULT");
+	target_stop(&t);
+	return ret;
+}
+
 /* A source left as --lazy-pages dumps it: faults before the drain, then RESUMED, the stream, faults again. */
 static int deferred_client(struct target *t, int port)
 {
@@ -491,7 +595,7 @@ static int deferred_client(struct target *t, int port)
 	T_CHECK(!random_faults(t, fsk, buf, 50));	/* nothing scanned yet */
 	T_CHECK(!check_fault(t, fsk, buf, first_hole(t), 4));
 	T_CHECK(!expect_err(t, fsk, t->pid, page_addr(t, 1), 1, LZ_ENOTLAZY));
-	T_CHECK(!d_send(fsk, LZ_RESUMED, 0, 0, 0) && !d_send(bsk, LZ_STREAM, 0, 0, 0));
+	T_CHECK(!d_commit_resume(fsk) && !d_send(bsk, LZ_STREAM, 0, 0, 0));
 	T_CHECK(read_stream(t, bsk, buf, got, -1, &pages) == 0 && pages == t->lazy_pages);
 	T_CHECK(!all_got(t, got));
 	T_CHECK(!random_faults(t, fsk, buf, 50));	/* still served from the task */
@@ -589,6 +693,8 @@ static const struct lz_case cases[] = {
 	{ "lazy/bad commands answered and abort", test_bad_commands },
 	{ "lazy/reconnect after the commit point", test_reconnect },
 	{ "lazy/daemon lost after the commit point", test_lost_after_commit },
+	{ "lazy/COMMIT again (same or new connection) acknowledged", test_commit_again },
+	{ "lazy/COMMIT ack dropped: reconnect; a source that gave up refuses", test_commit_faults },
 	{ "lazy/deferred: drained after the commit point, 4 pipes at most", test_deferred },
 	{ "lazy/deferred: no pipe budget, all from memory", test_deferred_no_pipes },
 	{ "lazy/deferred: the filler fails, the rest from memory", test_deferred_fill_fails },

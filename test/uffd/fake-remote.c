@@ -12,6 +12,7 @@
  *   daemon: DAEMON lazy-pages --page-server ... (the binary under test)
  *   "restored" task: a child that maps a fresh region at the same address,
  *           registers a uffd, hands it off as the target's pid, reads and
+ *           says UH_READY and waits for UH_GO (the source committed), reads and
  *           checks every page (holes read zero), then sends UH_RESUMED.
  * PASS when the task saw every page right, and daemon and source exit 0.
  */
@@ -149,7 +150,8 @@ static pid_t start_daemon(struct remote_test *rt)
 	return pid;
 }
 
-static void handoff(const struct remote_test *rt, uint32_t kind, int fd)
+/* Send one message on a new connection; returns it open (the caller closes). */
+static int handoff_keep(const struct remote_test *rt, uint32_t kind, int fd)
 {
 	struct uffd_handoff h = { UH_MAGIC, UH_VERSION, kind, rt->t.pid };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -173,7 +175,23 @@ static void handoff(const struct remote_test *rt, uint32_t kind, int fd)
 	}
 	if (sendmsg(sk, &mh, 0) != sizeof(h))
 		fail("sendmsg");
-	close(sk);
+	return sk;
+}
+
+static void handoff(const struct remote_test *rt, uint32_t kind, int fd)
+{
+	close(handoff_keep(rt, kind, fd));
+}
+
+/* What criu restore does before its tree runs: UH_READY, then wait for the go (the source committed). */
+static int ready_go(const struct remote_test *rt)
+{
+	struct uffd_handoff h;
+	int sk = handoff_keep(rt, UH_READY, -1);
+
+	if (recv(sk, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.magic != UH_MAGIC || h.kind != UH_GO)
+		fail("no go from the daemon");
+	return sk;
 }
 
 /* Random single-word reads first (timed), then every page checked. */
@@ -217,7 +235,8 @@ static int restored_task(const struct remote_test *rt)
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	size_t len = rt->t.nr_pages * PAGE_SIZE;
-	int uffd;
+	struct uffd_handoff h;
+	int uffd, sk;
 
 	/* our copy of the region came with fork: the restored task starts with nothing there */
 	if (mmap(rt->t.base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
@@ -234,9 +253,13 @@ static int restored_task(const struct remote_test *rt)
 		fail("UFFDIO_REGISTER");
 	handoff(rt, UH_UFFD, uffd);
 	close(uffd);
+	sk = ready_go(rt);
 	if (restored_reads(rt))
 		return 1;
-	handoff(rt, UH_RESUMED, -1);
+	h = (struct uffd_handoff){ UH_MAGIC, UH_VERSION, UH_RESUMED, rt->t.pid };
+	if (send(sk, &h, sizeof(h), 0) != sizeof(h))
+		fail("send UH_RESUMED");
+	close(sk);
 	fflush(stdout);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "compiler.h"
 #include "lazy-proto.h"
 #include "pagemap.pb-c.h"
+#include "uffd-handoff.h"
 #include "unit.h"
 
 struct hdr_case {
@@ -50,6 +51,12 @@ static const struct hdr_case hdr_cases[] = {
 	{ "push no pages", { LZ_PUSH_PAGES, PAGEMAP_FLAGS__PE_PRESENT, 0, 99, 0, 0x1000, 0 }, LZ_ELEN },
 	{ "push close", { LZ_PUSH_CLOSE, 0, 0, 99, 0, 0, 0 }, LZ_OK },
 	{ "push ack", { LZ_PUSH_ACK, 0, LZ_EIO, 99, 0, 0, 0 }, LZ_OK },
+	{ "commit", { LZ_COMMIT, 0, 0, 4242, 0, 0, 0 }, LZ_OK },
+	{ "commit payload", { LZ_COMMIT, 0, 0, 4242, 0, 0, 16 }, LZ_ELEN },
+	{ "commit pages", { LZ_COMMIT, 0, 0, 4242, LZ_MAX_PAGES + 1, 0, 0 }, LZ_ELEN },
+	{ "commit ack", { LZ_COMMIT_ACK, 0, 0, 4242, 0, 0, 0 }, LZ_OK },
+	{ "commit ack payload", { LZ_COMMIT_ACK, 0, 0, 4242, 0, 0, P(1) }, LZ_ELEN },
+	{ "commit refused", { LZ_ERROR, 0, LZ_EABORTED, 4242, 0, 0, 0 }, LZ_OK },
 	{ "cmd 0", { 0, 0, 0, 0, 0, 0, 0 }, LZ_ECMD },
 	{ "cmd max", { LZ_CMD_MAX, 0, 0, 0, 0, 0, 0 }, LZ_ECMD },
 	{ "cmd 0xffff", { 0xffff, 0, 0, 0, 0, 0, 0 }, LZ_ECMD },
@@ -138,6 +145,14 @@ static int test_names(void)
 {
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_REQ_PAGES), "REQ_PAGES"));
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_PUSH_ACK), "PUSH_ACK"));
+	UT_CHECK(!strcmp(lz_cmd_name(LZ_COMMIT), "COMMIT"));
+	UT_CHECK(!strcmp(lz_cmd_name(LZ_COMMIT_ACK), "COMMIT_ACK"));
+	/* the wire numbers are the contract: version 2 added these after the push commands */
+	UT_CHECK(LZ_RESUMED == 7 && LZ_PUSH_ACK == 13 && LZ_COMMIT == 14 && LZ_COMMIT_ACK == 15);
+	UT_CHECK(LZ_EABORTED == 11 && LZ_VERSION == 2);
+	UT_CHECK(strstr(lz_strerror(LZ_EABORTED), "aborted"));
+	/* restore <-> daemon: the ready/go step of the commit point */
+	UT_CHECK(UH_VERSION == 2 && UH_RESUMED == 2 && UH_ABORT == 3 && UH_READY == 4 && UH_GO == 5);
 	UT_CHECK(!strcmp(lz_cmd_name(0), "?"));
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_CMD_MAX), "?"));
 	for (int e = 0; e < LZ_ERR_MAX; e++)
