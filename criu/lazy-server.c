@@ -884,7 +884,12 @@ static int conn_loop(struct lzs_conn *c)
 	}
 }
 
-/* A second connection of a role: before the commit point a mistake, after it a reconnect. */
+/*
+ * A second connection of a role is a reconnect: the daemon reconnects only
+ * once it has sent COMMIT, so before the commit point the COMMIT was lost
+ * with the first connection: abort (refused with LZ_EABORTED), do not wait
+ * for that connection to time out. After the commit it replaces the first.
+ */
 static int claim_role(struct lzs_conn *c, int role)
 {
 	struct lzs *s = c->s;
@@ -896,7 +901,10 @@ static int claim_role(struct lzs_conn *c, int role)
 		if (o == c || o->role != role || o->exited)
 			continue;
 		if (!s->committed) {
-			ret = LZ_EROLE;
+			pr_err("%s: a second %s connection before the commit point (%s has one): the daemon lost "
+			       "the first; aborting the migration\n", c->peer, role_name(role), o->peer);
+			set_failed_locked(s);
+			ret = LZ_EABORTED;
 			break;
 		}
 		pr_warn("%s replaces the %s connection of %s\n", c->peer, role_name(role), o->peer);

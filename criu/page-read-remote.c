@@ -81,6 +81,7 @@ struct remote_src {
 	bool stream_asked;
 	atomic_bool commit_sent;	/* LZ_COMMIT asked: from now on reconnect */
 	bool resumed_sent;	/* LZ_RESUMED said: say it again on a new FAULT */
+	atomic_bool aborted;	/* the source answered LZ_EABORTED: no more reconnects */
 	/* the bulk thread */
 	pthread_t bulk_th;
 	bool bulk_started;
@@ -103,6 +104,8 @@ static int rc_open(struct remote_src *rs, struct rconn *rc)
 		return -1;
 	}
 	if (lz_send_hs(rc->fd, &hs) || lz_recv_hs(rc->fd, &hs, &err) || hs.role_or_status != LZ_OK) {
+		if (!err && hs.role_or_status == LZ_EABORTED)
+			atomic_store(&rs->aborted, true);
 		if (err || hs.role_or_status)
 			pr_err("%s: %s:%d refused the handshake: %s\n", rc->name, rs->o->address, rs->o->port,
 			       lz_strerror(err ? err : hs.role_or_status));
@@ -168,7 +171,7 @@ static int rc_replay(struct remote_src *rs, struct rconn *rc)
 /* Reconnect attempts go on while this is true: RECONNECTS at least, and for --timeout seconds. */
 static bool rc_retry(struct remote_src *rs, int attempt, long long start)
 {
-	if (atomic_load(&rs->stopping))
+	if (atomic_load(&rs->stopping) || atomic_load(&rs->aborted))
 		return false;
 	if (attempt < RECONNECTS)
 		return true;

@@ -102,8 +102,8 @@ int rst_lazy_ready(struct rst_tree *t)
 		return -1;
 	}
 	if (n != sizeof(h)) {
-		pr_err("the lazy-pages daemon at %s went away before the commit point: the tree is not let run, "
-		       "the source keeps its own\n", t->lazy_path);
+		pr_err("the lazy-pages daemon at %s went away before the go: the tree never ran and is killed (the "
+		       "source keeps its own: see its log)\n", t->lazy_path);
 		return -1;
 	}
 	if (h.magic != UH_MAGIC || h.version != UH_VERSION || (h.kind != UH_GO && h.kind != UH_ABORT)) {
@@ -112,8 +112,8 @@ int rst_lazy_ready(struct rst_tree *t)
 		return -1;
 	}
 	if (h.kind == UH_ABORT) {
-		pr_err("the lazy-pages daemon aborted the migration before the commit point (see its log): the "
-		       "tree is not let run, the source keeps its own\n");
+		pr_err("the lazy-pages daemon aborted the migration before the go (see its log): the tree never ran "
+		       "and is killed, the source keeps its own\n");
 		return -1;
 	}
 	pr_info("the source is committed: letting the tree run\n");

@@ -772,18 +772,15 @@ static int ld_on_rst(struct lazy_daemon *ld, struct lazy_conn *c, int ret, const
 {
 	bool go = ld->go_sent;
 
-	ld_conn_close(ld, c);
+	ld_conn_close(ld, c);	/* ld_failed() says what that means for the source */
 	if (!ret && h->kind == UH_RESUMED)
 		return ld_on_resumed(ld, h->pid);
 	if (ld->resumed && ret > 0)
 		return 0;	/* restore is done with us */
-	if (!go)
-		pr_err("restore %s before the commit point: giving up; the source keeps its own tree\n",
-		       ret > 0 ? "went away" : "aborted");
+	if (go)
+		pr_err("restore %s after the go: its tree is killed\n", ret > 0 ? "went away" : "failed");
 	else
-		pr_err("restore %s after the source committed, before its tree ran (it is killed): the source "
-		       "keeps its tree stopped\n",
-		       ret > 0 ? "went away" : "failed");
+		pr_err("restore %s before the go: its tree never ran\n", ret > 0 ? "went away" : "aborted");
 	return -1;
 }
 
@@ -1272,12 +1269,19 @@ static void ld_failed(struct lazy_daemon *ld)
 {
 	if (ld->resumed)
 		pr_err("lazy migration failed after the restored tree resumed\n");
+	else if (ld->ready && ld->src->ops->commit && !atomic_load(&ld->src->committed))
+		pr_err("lazy migration failed while the source was asked to commit: the restored tree never ran; "
+		       "the source resumes its tree, or keeps it stopped if the commit reached it (then resume it "
+		       "there by hand: kill -CONT)\n");
 	else if (!ld->src || !atomic_load(&ld->src->committed))
 		pr_err("lazy migration failed before the commit point: the restored tree never ran; the source "
 		       "keeps running its own tree\n");
-	else
+	else if (!ld->go_sent)
 		pr_err("lazy migration failed after the source committed, before the restored tree ran (it is "
 		       "killed): the source keeps its tree stopped; resume it there by hand (kill -CONT)\n");
+	else
+		pr_err("lazy migration failed after the go (the restored tree is killed): the source keeps its tree "
+		       "stopped; resume it there by hand (kill -CONT) if the restored tree never ran\n");
 }
 
 int cr_lazy_pages(const struct opts *o)

@@ -45,6 +45,28 @@ something before the commit point, and checks that nothing is lost:
                   lock back (it tries for a while) and is left stopped, not
                   resumed without it; the dump says so.
 
+The commit point (criu/include/lazy-proto.h): restore waits, its tree
+stopped, until the source has acknowledged LZ_COMMIT.
+
+  commit-ack-dropped
+                  the dump drops the connection that carried LZ_COMMIT instead
+                  of acknowledging it (CRIU_FAULT=lazy-drop-commit-ack): the
+                  source is committed, the daemon reconnects, asks again and
+                  gets the ack; the migration completes (the restored program
+                  PASSes, dump and daemon exit 0).
+  daemon-killed-before-go
+                  the daemon SIGKILLs itself right after the source acknowledged
+                  the commit, before restore has the go
+                  (CRIU_FAULT=lazy-die-before-go): restore exits non-zero and
+                  nothing is left in the destination (the tree never ran); the
+                  dump (--timeout 2) ends non-zero saying its tree is left
+                  stopped, naming the pids and kill -CONT; the source process is
+                  stopped, not traced; after SIGCONT it runs on intact.
+  commit-refused  the dump gives up just as LZ_COMMIT arrives and refuses it
+                  (LZ_EABORTED; CRIU_FAULT=lazy-refuse-commit): restore and
+                  daemon exit non-zero saying so, nothing is left in the
+                  destination, the source runs on intact.
+
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
 Prints one line per case and `N passed, N failed, N skipped` last; exits
@@ -67,7 +89,7 @@ from zdtm import TestFailed  # noqa: E402
 
 # criu/include/lazy-proto.h
 LZ_MAGIC = 0x4c5a5047
-LZ_VERSION = 1
+LZ_VERSION = 2
 LZ_ROLE_FAULT = 1
 LZ_REQ_PAGES = 1
 LZ_PAGES = 2
@@ -101,13 +123,27 @@ class LazyNegRun(zdtm.RemoteLazyRun):
         self.dump(self.pid)
         self.case(self)
 
+    def dump(self, pid, extra=()):
+        """The dump, with the case's CRIU_FAULT (dump_fault) and options (dump_args) if it has them."""
+        fault = getattr(self.case, 'dump_fault', None)
+        old = os.environ.get('CRIU_FAULT')
+        if fault:
+            os.environ['CRIU_FAULT'] = fault
+        try:
+            super().dump(pid, tuple(extra) + tuple(getattr(self.case, 'dump_args', ())))
+        finally:
+            if old is None:
+                os.environ.pop('CRIU_FAULT', None)
+            else:
+                os.environ['CRIU_FAULT'] = old
+
     # ---- the destination's commands ----
 
-    def start_daemon(self):
+    def start_daemon(self, env=None):
         sock = os.path.join(self.dst_img, 'uffd.sock')
         daemon = self.host.spawn([self.criu.path, 'lazy-pages', '--page-server', '--address', zdtm.SRC_ADDR,
                                   '--port', self.port, '-D', self.dst_img, '--lazy-addr', sock, '-v4', '-o',
-                                  'lazy-pages.log'], self.dst_dir, self.out('lazy-pages'))
+                                  'lazy-pages.log'], self.dst_dir, self.out('lazy-pages'), env=env)
         zdtm.wait_for_path(sock, zdtm.SOCK_TIMEOUT, lambda: self.host.alive(daemon))
         return daemon, sock
 
@@ -121,6 +157,12 @@ class LazyNegRun(zdtm.RemoteLazyRun):
         return self.host.wait(pid, self.criu.timeout, what)
 
     # ---- logs ----
+
+    def restore_text(self):
+        return zdtm.criu_text(zdtm.read_text(self.out('restore')), os.path.join(self.dst_img, 'restore.log'))
+
+    def daemon_text(self):
+        return zdtm.criu_text(zdtm.read_text(self.out('lazy-pages')), os.path.join(self.dst_img, 'lazy-pages.log'))
 
     def dump_text(self):
         return zdtm.criu_text(self.source_dump.output(), os.path.join(self.imgdir, 'dump.log'))
@@ -361,6 +403,84 @@ def case_not_lazy(r):
     r.expect_source_intact()
 
 
+def expect_words(text, words, who):
+    missing = [w for w in words if w not in text]
+    if missing:
+        raise TestFailed('the log of %s does not say "%s"; its tail:\n%s' % (who, missing[0], zdtm.tail(text, 10)))
+
+
+def case_commit_ack_dropped(r):
+    # the migration itself must complete: the restored program PASSes, dump and daemon exit 0
+    zdtm.RemoteLazyRun.restore(r, r.pid)
+    expect_words(r.dump_text(), ['CRIU_FAULT=lazy-drop-commit-ack', 'COMMIT again: acknowledged again'], 'the dump')
+    expect_words(r.daemon_text(), ['while the source had to acknowledge the commit: reconnecting',
+                                   'the source is committed'], 'criu lazy-pages')
+
+
+case_commit_ack_dropped.dump_fault = 'lazy-drop-commit-ack'
+
+
+def task_states(pid):
+    """{tid: (state letter, tracer pid)} of every thread of pid."""
+    out = {}
+    for tid in os.listdir('/proc/%d/task' % pid):
+        f = dict(line.split(':', 1) for line in zdtm.read_text('/proc/%d/task/%s/status' % (pid, tid)).split('\n')
+                 if ':' in line)
+        out[tid] = (f.get('State', '?').strip()[:1], f.get('TracerPid', '0').strip())
+    return out
+
+
+def case_daemon_killed_before_go(r):
+    daemon, sock = r.start_daemon(env={'CRIU_FAULT': 'lazy-die-before-go'})
+    restore = r.start_restore(sock)
+    status = r.dst_status(restore, 'criu restore')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu restore ended with %s, a clean failure was expected' % zdtm.describe_status(status))
+    expect_words(r.restore_text(), ['went away before the go', 'nothing was left running'], 'criu restore')
+    status = r.dst_status(daemon, 'criu lazy-pages')
+    if not os.WIFSIGNALED(status) or os.WTERMSIG(status) != signal.SIGKILL:
+        raise TestFailed('criu lazy-pages ended with %s, not by its own SIGKILL' % zdtm.describe_status(status))
+    expect_words(r.daemon_text(), ['the source is committed', 'CRIU_FAULT=lazy-die-before-go'], 'criu lazy-pages')
+    r.expect_dst_empty()
+    rc = r.source_dump.wait(r.criu.timeout)
+    zdtm.expect_failure(rc, r.dump_text(), 'criu dump --lazy-pages (committed, then the daemon died)',
+                        ['did not reconnect within 2 s', 'left stopped', 'kill -CONT %d' % r.pid])
+    # neither resumed nor killed: stopped, no tracer, for a human to decide
+    time.sleep(0.2)
+    states = task_states(r.pid)
+    bad = ['%s: %s, tracer %s' % (tid, st, tr) for tid, (st, tr) in states.items() if st != 'T' or tr != '0']
+    if bad:
+        raise TestFailed('the committed source should be stopped and untraced: %s' % ', '.join(bad))
+    # the destination did not run it: resume it by hand, as the message says
+    os.kill(r.pid, signal.SIGCONT)
+    r.expect_source_intact()
+
+
+case_daemon_killed_before_go.dump_args = ('--timeout', '2')
+
+
+def case_commit_refused(r):
+    daemon, sock = r.start_daemon()
+    restore = r.start_restore(sock)
+    status = r.dst_status(restore, 'criu restore')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu restore ended with %s, a clean failure was expected' % zdtm.describe_status(status))
+    expect_words(r.restore_text(), ['aborted the migration before the go', 'nothing was left running'],
+                 'criu restore')
+    status = r.dst_status(daemon, 'criu lazy-pages')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu lazy-pages ended with %s, a non-zero exit was expected' % zdtm.describe_status(status))
+    expect_words(r.daemon_text(), ['the source refused the commit', 'the source aborted the migration'],
+                 'criu lazy-pages')
+    r.expect_dump_aborted('the source refused the commit')
+    expect_words(r.dump_text(), ['CRIU_FAULT=lazy-refuse-commit'], 'the dump')
+    r.expect_dst_empty()
+    r.expect_source_intact()
+
+
+case_commit_refused.dump_fault = 'lazy-refuse-commit'
+
+
 CASES = [
     # (name, zdtm test program, function)
     ('restorer-fail', 'lazy_madv00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
@@ -379,6 +499,10 @@ CASES = [
     # the source's listener keeps its socket file: it connects to it again by name
     ('unix-restorer-fail', 'unix_stream00', restore_fault('restorer-fail', ['CRIU_FAULT=restorer-fail'])),
     ('locks-taken', 'file_lock00', case_locks_taken),
+    # the commit point
+    ('commit-ack-dropped', 'lazy_madv00', case_commit_ack_dropped),
+    ('daemon-killed-before-go', 'lazy_fork00', case_daemon_killed_before_go),
+    ('commit-refused', 'lazy_mremap00', case_commit_refused),
 ]
 
 

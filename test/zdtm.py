@@ -519,14 +519,14 @@ class RemoteLazyRun(TestRun):
         self.veth = VethPair(self.host)
         super().run()
 
-    def dump(self, pid):
+    def dump(self, pid, extra=()):
         # The dump stays alive serving lazy pages; its status fd says when
         # the images are complete.
         rfd, wfd = os.pipe()
         try:
             dump = self.criu.start(self.out('dump'), 'dump', '-t', pid, '-D', self.imgdir, '-v4', '-o',
                                    'dump.log', '--lazy-pages', '--port', self.port, '--address', SRC_ADDR,
-                                   '--status-fd', wfd, cwd=self.workdir, pass_fds=(wfd,))
+                                   '--status-fd', wfd, *extra, cwd=self.workdir, pass_fds=(wfd,))
         finally:
             os.close(wfd)
         self.daemons.append(dump)

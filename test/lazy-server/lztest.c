@@ -560,6 +560,22 @@ out:
 	return ret;
 }
 
+/* A second FAULT before the commit: the daemon lost the first with its COMMIT: refused, aborted. */
+static int second_fault_client(struct target *t, int port)
+{
+	int st = -1, st2 = -1, sk, sk2 = -1, ret = -1;
+
+	sk = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st);
+	T_CHECK(sk >= 0 && !st);
+	sk2 = d_connect(port, LZ_VERSION, LZ_ROLE_FAULT, t->pid, &st2);
+	T_CHECK(sk2 >= 0 && st2 == LZ_EABORTED);
+	ret = 0;
+out:
+	close(sk);
+	close(sk2);
+	return ret;
+}
+
 static int test_commit_faults(void)
 {
 	struct target t;
@@ -573,6 +589,9 @@ static int test_commit_faults(void)
 	setenv("CRIU_FAULT", "lazy-refuse-commit", 1);
 	T_CHECK(!serve_with(&t, 5, refuse_client, &r));
 	T_CHECK(r.result == LAZY_ABORTED && client_ok(&r) && !r.st.committed_ns && r.st.errors == 1);
+	unsetenv("CRIU_FAULT");
+	T_CHECK(!serve_with(&t, 5, second_fault_client, &r));
+	T_CHECK(r.result == LAZY_ABORTED && client_ok(&r) && !r.st.committed_ns);
 	ret = 0;
 out:
 	unsetenv("CRIU_FAULT");
@@ -694,7 +713,8 @@ static const struct lz_case cases[] = {
 	{ "lazy/reconnect after the commit point", test_reconnect },
 	{ "lazy/daemon lost after the commit point", test_lost_after_commit },
 	{ "lazy/COMMIT again (same or new connection) acknowledged", test_commit_again },
-	{ "lazy/COMMIT ack dropped: reconnect; a source that gave up refuses", test_commit_faults },
+	{ "lazy/COMMIT ack dropped: reconnect; a source that gave up refuses; reconnect before it aborts",
+	  test_commit_faults },
 	{ "lazy/deferred: drained after the commit point, 4 pipes at most", test_deferred },
 	{ "lazy/deferred: no pipe budget, all from memory", test_deferred_no_pipes },
 	{ "lazy/deferred: the filler fails, the rest from memory", test_deferred_fill_fails },
