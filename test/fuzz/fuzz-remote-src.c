@@ -48,12 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs->bulk = (struct rconn){.name = "bulk", .role = LZ_ROLE_BULK, .fd = -1};
 	rs->fault.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
 	rs->bulk.buf = xmalloc(RCHUNK_PAGES * PAGE_SIZE);
-	rs->reqs = xmalloc(2 * sizeof(*rs->reqs));
+	rs->reqs = xmalloc(3 * sizeof(*rs->reqs));
 	rs->reqs[0] = (struct rreq){1, 4, 0x10000, true};
 	rs->reqs[1] = (struct rreq){1, 1, 0x20000, false};
-	rs->nr = rs->cap = 2;
+	rs->reqs[2] = (struct rreq){1, 0, 0, false};	/* LZ_COMMIT: answered COMMIT_ACK or LZ_ERROR */
+	rs->nr = rs->cap = 3;
 	rc->fd = fz_peer_start(&peer, in.p, in.len, SOCK_STREAM);
-	/* not committed: a lost connection ends the source instead of reconnecting */
+	/* the commit asked but not sent (commit_sent false): a lost connection ends the source, no reconnect */
 	while (rc->fd >= 0 && !rc_read(rs, rc, rc == &rs->bulk ? 256 * 1024 : SIZE_MAX)) {
 		struct pollfd pfd = {rc->fd, POLLIN, 0};
 

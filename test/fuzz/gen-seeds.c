@@ -331,12 +331,15 @@ static void seeds_wire(void)
 	msg(&b, LZ_REQ_PAGES, 0, LZS_FZ_SELF, LZS_FZ_BASE, 2, 0);
 	msg(&b, LZ_REQ_PAGES, 0, LZS_FZ_SELF, LZS_FZ_BASE + 4 * PAGE_SIZE, 4, 0);
 	msg(&b, LZ_REQ_PAGES, 0, LZS_FZ_SELF, LZS_FZ_BASE + 17 * PAGE_SIZE, 1, 0);
+	msg(&b, LZ_COMMIT, 0, LZS_FZ_SELF, 0, 0, 0);
+	msg(&b, LZ_COMMIT, 0, LZS_FZ_SELF, 0, 0, 0);
 	msg(&b, LZ_RESUMED, 0, LZS_FZ_SELF, 0, 0, 0);
 	msg(&b, LZ_DONE, 0, LZS_FZ_SELF, 0, 0, 0);
 	save("fuzz-lazy-server", "fault", &b);
 	b.len = 0;
 	hs(&b, LZ_ROLE_BULK, LZS_FZ_SELF);
 	msg(&b, LZ_STREAM, 0, 0, 0, 0, 0);
+	msg(&b, LZ_COMMIT, 0, LZS_FZ_SELF, 0, 0, 0);
 	msg(&b, LZ_RESUMED, 0, LZS_FZ_SELF, 0, 0, 0);
 	msg(&b, LZ_STREAM, 0, 0, 0, 0, 0);
 	save("fuzz-lazy-server", "bulk", &b);
@@ -356,6 +359,7 @@ static void seeds_wire(void)
 	put8(&b, 0); /* FAULT connection */
 	msg(&b, LZ_PAGES, 0, 1, 0x10000, 2, 2 * PAGE_SIZE);
 	msg(&b, LZ_ZERO, 0, 1, 0x20000, 1, 0);
+	msg(&b, LZ_COMMIT_ACK, 0, 1, 0, 0, 0);
 	save("fuzz-remote-src", "fault", &b);
 	b.len = 0;
 	put8(&b, 1); /* BULK connection */
@@ -374,7 +378,7 @@ static void seeds_wire(void)
 	save("fuzz-lazy-proto", "req", &b);
 
 	/* restore -> lazy-pages daemon handoffs: flags (1: a descriptor attached), message */
-	for (uint32_t kind = UH_UFFD; kind <= UH_ABORT; kind++) {
+	for (uint32_t kind = UH_UFFD; kind < UH_KIND_MAX; kind++) {
 		struct uffd_handoff h = {UH_MAGIC, UH_VERSION, kind, FZ_PID};
 		char name[16];
 
