@@ -8,7 +8,9 @@
  *    then the end of file;
  *  - two pending connections: accepted after restore, oldest first;
  * and a listener with an abstract name, closed after accepting one
- * connection whose client sent data and shut its writing down. The first
+ * connection whose client sent data and shut its writing down; a listener
+ * whose file was removed, with an accepted connection holding data and a
+ * pending one (the file stays removed after restore). The first
  * client has options set: SO_PASSCRED, buffer sizes, timeouts. After
  * restore: the names (getsockname, getpeername), the data, nothing more,
  * the options, the fd table, new data both ways and a new connection to
@@ -171,6 +173,9 @@ int main(int argc, char **argv)
 	struct sockaddr_un path, abs;
 	struct name names[4];
 	struct opts o_before, o_after;
+	struct sockaddr_un gpath;
+	socklen_t glen;
+	int l3, c3, s3, p3;
 	socklen_t plen, alen;
 	struct stat st;
 
@@ -197,6 +202,15 @@ int main(int argc, char **argv)
 	    send_str(ca, "hello") || send_str(ca, "world") || send_str(sa, "reply") || send_str(cb, "bye") ||
 	    send_str(cc, "end") || shutdown(cc, SHUT_WR)) {
 		fail("connections: %s", strerror(errno));
+		return test_finish();
+	}
+	glen = addr(&gpath, USK_NAME ".gone", 0);
+	unlink(USK_NAME ".gone");
+	l3 = socket(AF_UNIX, USK_TYPE, 0);
+	if (l3 < 0 || bind(l3, (struct sockaddr *)&gpath, glen) || listen(l3, 4) || (c3 = connect_to(&gpath, glen)) < 0 ||
+	    (s3 = accept(l3, NULL, NULL)) < 0 || (p3 = connect_to(&gpath, glen)) < 0 || send_str(c3, "gone") ||
+	    unlink(USK_NAME ".gone")) {
+		fail("listener whose file is removed: %s", strerror(errno));
 		return test_finish();
 	}
 	close(cb);
@@ -236,6 +250,10 @@ int main(int argc, char **argv)
 	    send_str(sa, "back") || (n = recv(ca, before, sizeof(before), MSG_DONTWAIT)) != 4)
 		fail("connection no longer works");
 	check_pending(l1, pend, 2);
+	if (!access(USK_NAME ".gone", F_OK))
+		fail("the removed file of a listener is back");
+	expect(s3, (const char *const[]){ "gone", NULL }, "accepted socket of a listener whose file was removed");
+	check_pending(l3, &p3, 1);
 	n = connect_to(&path, plen);
 	if (n < 0 || stat(USK_NAME ".sock", &st) || !S_ISSOCK(st.st_mode))
 		fail("can't connect to the listener again: %s", strerror(errno));
