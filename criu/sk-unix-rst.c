@@ -313,9 +313,11 @@ static int make_socketpair(struct mk *m, size_t i, ssize_t j)
 		close(sk[1]);
 		return -1;
 	}
-	if (j < 0)
+	if (j < 0) {
 		m->phantom[i] = sk[1];
-	return set_slot(m, i, sk[0]) || (j >= 0 && set_slot(m, j, sk[1])) ? -1 : 0;
+		return set_slot(m, i, sk[0]);
+	}
+	return set_slot(m, i, sk[0]) | set_slot(m, j, sk[1]);	/* both: each closes its fd */
 }
 
 /* Phase 1: everything but the named stream pairs. */
@@ -384,7 +386,6 @@ static int make_accepted(struct mk *m, size_t s, ssize_t c)
 	}
 	if (c < 0) {
 		m->phantom[s] = cl;
-		cl = -1;
 	} else if (set_slot(m, c, cl)) {
 		cl = -1;
 		goto out;
