@@ -515,6 +515,20 @@ static int resume(struct tree_dump *td)
 	return -1;
 }
 
+/* What the stopped tree gave the destination and does not get back by itself. */
+static void handed_off_note(const struct dump_shared *sh)
+{
+	size_t locks = 0, fifos = 0;
+
+	for (size_t i = 0; i < sh->lk_nr; i++)
+		locks += sh->lk[i].released;
+	for (size_t i = 0; i < sh->fifo_nr; i++)
+		fifos += sh->fifo[i].drained != NULL;
+	if (locks || fifos)
+		pr_err("it let go of %zu file lock(s) and the data of %zu FIFO(s) for the destination: resumed by hand, "
+		       "it runs without them\n", locks, fifos);
+}
+
 /*
  * Committed to the destination, then its daemon was lost: whether the tree
  * runs there is unknown. Neither resume nor kill: stopped, for a human.
@@ -534,6 +548,7 @@ static int leave_stopped(struct tree_dump *td)
 	       "there is unknown. This tree is left stopped (SIGSTOP), neither resumed nor killed: pids%s. If the "
 	       "destination did not run it (see its logs), resume it here with: kill -CONT%s; otherwise kill it\n",
 	       pids, pids);
+	handed_off_note(&td->pipes.sh);
 	return -1;
 }
 
