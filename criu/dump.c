@@ -515,7 +515,7 @@ static int resume(struct tree_dump *td)
 	return -1;
 }
 
-/* What the stopped tree gave the destination and does not get back by itself. */
+/* What the stopped tree gave the destination and could not take back (serve_lazy's handback). */
 static void handed_off_note(const struct dump_shared *sh)
 {
 	size_t locks = 0, fifos = 0;
@@ -525,13 +525,14 @@ static void handed_off_note(const struct dump_shared *sh)
 	for (size_t i = 0; i < sh->fifo_nr; i++)
 		fifos += sh->fifo[i].drained != NULL;
 	if (locks || fifos)
-		pr_err("it let go of %zu file lock(s) and the data of %zu FIFO(s) for the destination: resumed by hand, "
-		       "it runs without them\n", locks, fifos);
+		pr_err("it could not take back %zu file lock(s) and the data of %zu FIFO(s) it let go of for the "
+		       "destination: resumed by hand, it runs without them\n", locks, fifos);
 }
 
 /*
  * Committed to the destination, then its daemon was lost: whether the tree
- * runs there is unknown. Neither resume nor kill: stopped, for a human.
+ * runs there is unknown. Neither resume nor kill: stopped, for a human, with
+ * its locks and FIFO data taken back as far as they could be (handback).
  */
 static int leave_stopped(struct tree_dump *td)
 {

@@ -62,6 +62,10 @@ stopped, until the source has acknowledged LZ_COMMIT.
                   dump (--timeout 2) ends non-zero saying its tree is left
                   stopped, naming the pids and kill -CONT; the source process is
                   stopped, not traced; after SIGCONT it runs on intact.
+  locks-daemon-killed-before-go
+                  the same with file_lock00 (two processes with flock, POSIX
+                  and OFD locks): the stopped tree took its locks back, both
+                  pids are named, and after SIGCONT the program PASSes.
   commit-refused  the dump gives up just as LZ_COMMIT arrives and refuses it
                   (LZ_EABORTED; CRIU_FAULT=lazy-refuse-commit): restore and
                   daemon exit non-zero saying so, nothing is left in the
@@ -76,6 +80,7 @@ non-zero if a case failed. Debian's /usr/bin/python3, stdlib only.
 import argparse
 import fcntl
 import os
+import re
 import signal
 import socket
 import struct
@@ -451,8 +456,14 @@ def case_daemon_killed_before_go(r):
     bad = ['%s: %s, tracer %s' % (tid, st, tr) for tid, (st, tr) in states.items() if st != 'T' or tr != '0']
     if bad:
         raise TestFailed('the committed source should be stopped and untraced: %s' % ', '.join(bad))
-    # the destination did not run it: resume it by hand, as the message says
-    os.kill(r.pid, signal.SIGCONT)
+    # the destination did not run it: resume it by hand, as the message says (every pid it names)
+    m = re.search(r'kill -CONT ([\d ]+);', r.dump_text())
+    pids = [int(p) for p in m.group(1).split()] if m else []
+    r.test.other_pids.extend(p for p in pids if p != r.pid)    # killed by the cleanup if anything fails
+    if r.pid not in pids:
+        raise TestFailed('the dump message names pids %s, not the root %d' % (pids, r.pid))
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
     r.expect_source_intact()
 
 
@@ -503,6 +514,8 @@ CASES = [
     ('commit-ack-dropped', 'lazy_madv00', case_commit_ack_dropped),
     ('daemon-killed-before-go', 'lazy_fork00', case_daemon_killed_before_go),
     ('commit-refused', 'lazy_mremap00', case_commit_refused),
+    # a tree with file locks: taken back before it stops, held again once resumed by hand
+    ('locks-daemon-killed-before-go', 'file_lock00', case_daemon_killed_before_go),
 ]
 
 
