@@ -593,11 +593,13 @@ RUNS = {'plain': TestRun, 'lazy': LazyRun, 'remote-lazy': RemoteLazyRun}
 # requests sent as JSON lines on its stdin.
 
 class DestHost:
-    def __init__(self, workdir):
+    def __init__(self, workdir, net=True):
+        """net=False: the destination shares our network namespace (loopback benchmarks)."""
         self.out_path = os.path.join(workdir, 'dst-init.out')
         err = open(self.out_path, 'ab')
         try:
-            self.proc = subprocess.Popen(['unshare', '--pid', '--net', '--mount', '--fork', '--mount-proc',
+            self.proc = subprocess.Popen(['unshare', '--pid'] + (['--net'] if net else []) +
+                                         ['--mount', '--fork', '--mount-proc',
                                           PYTHON, os.path.abspath(__file__), 'dst-init'],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         except OSError as e:

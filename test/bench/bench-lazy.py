@@ -223,9 +223,18 @@ def report(sizes, fl, runs):
     print("    %-48s %10.1f ms vs %.1f ms at loopback bandwidth -> %.2fx" % (
         "total migration time (freeze -> last page)", r.get("delivered_ms", nan), ideal,
         ratio(r.get("delivered_ms", nan), ideal)))
+    r = runs.get("idle-lo", {})
+    stream_s = (r.get("delivered_ms", nan) - r.get("frozen_ms", nan)) / 1000
+    rate = r.get("lazy_pages", 0) * 4096 / stream_s / 2**20 if stream_s > 0 else nan
+    print("    the same over loopback (destination: PID + mount namespace, shares the network):")
+    print("    %-48s %10.1f MiB/s  -> %.2fx of TCP over loopback" % ("  lazy pages / (last page - resume)", rate,
+                                                                    ratio(rate, lo["tcp_bw_mibs"])))
+    print("    %-48s %10.1f ms vs %.1f ms at loopback bandwidth -> %.2fx" % (
+        "  total migration time (freeze -> last page)", r.get("delivered_ms", nan), ideal,
+        ratio(r.get("delivered_ms", nan), ideal)))
     print()
     print("(d) peak memory of the source's criu dump (VmHWM)")
-    for tag in ["seq%d" % m for m in sizes] + ["idle", "nobg", "bg"]:
+    for tag in ["seq%d" % m for m in sizes] + ["idle", "nobg", "bg", "idle-lo"]:
         if tag in runs:
             print("    %-10s %8.1f MiB" % (tag, runs[tag].get("dump_hwm_kib", 0) / 1024))
     print()
@@ -259,6 +268,9 @@ def main():
         runs["idle"] = migration(hosts, base, "idle", 1024, "idle")
         runs["nobg"] = migration(hosts, base, "nobg", RANDOM_MIB, "random", env=("CRIU_LAZY_NO_BG=1",))
         runs["bg"] = migration(hosts, base, "bg", RANDOM_MIB, "random")
+        hosts.close()
+        hosts = migrate.TwoHosts(base, loopback=True)
+        runs["idle-lo"] = migration(hosts, base, "idle-lo", 1024, "idle")
         report(sizes, fl, runs)
         ok = all(r.get("verdict", "").endswith("PASS") for r in runs.values())
     except migrate.Failed as e:

@@ -41,15 +41,17 @@ def net_prefix():
 
 
 class TwoHosts:
-    def __init__(self, work):
+    def __init__(self, work, loopback=False):
+        """loopback: the destination is a PID + mount namespace only and reaches us on 127.0.0.1."""
         self.work = work
         self.host = None
         self.veth = None
-        self.src_addr = net_prefix() + ".1"
-        self.dst_addr = net_prefix() + ".2"
+        self.src_addr = "127.0.0.1" if loopback else net_prefix() + ".1"
+        self.dst_addr = "127.0.0.1" if loopback else net_prefix() + ".2"
         try:
-            self.host = zdtm.DestHost(work)
-            self.veth = zdtm.VethPair(self.host, self.src_addr, self.dst_addr, "lzmg")
+            self.host = zdtm.DestHost(work, net=not loopback)
+            if not loopback:
+                self.veth = zdtm.VethPair(self.host, self.src_addr, self.dst_addr, "lzmg")
         except BaseException:
             self.close()
             raise
