@@ -24,7 +24,15 @@
 #include "shm-obj.h"
 #include "util.h"
 
-static int write_pidfile(const struct rst_tree *t)
+static void pidfile_path(const struct opts *o, char *path, size_t len)
+{
+	if (o->pidfile[0] == '/' || !o->work_dir)
+		snprintf(path, len, "%s", o->pidfile);
+	else
+		snprintf(path, len, "%s/%s", o->work_dir, o->pidfile);
+}
+
+static int write_pidfile(struct rst_tree *t)
 {
 	const struct opts *o = t->o;
 	char path[4096], buf[32];
@@ -32,21 +40,31 @@ static int write_pidfile(const struct rst_tree *t)
 
 	if (!o->pidfile)
 		return 0;
-	if (o->pidfile[0] == '/' || !o->work_dir)
-		snprintf(path, sizeof(path), "%s", o->pidfile);
-	else
-		snprintf(path, sizeof(path), "%s/%s", o->work_dir, o->pidfile);
+	pidfile_path(o, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		pr_perror("can't create the pidfile %s", path);
 		return -1;
 	}
+	t->pidfile_written = true;
 	n = snprintf(buf, sizeof(buf), "%d", t->tasks[0].child);
 	ret = write_all(fd, buf, n);
 	if (ret)
 		pr_perror("can't write the pidfile %s", path);
 	close(fd);
 	return ret;
+}
+
+/* The restore failed before the tree ran: a pidfile must not name a killed pid. */
+static void remove_pidfile(const struct rst_tree *t)
+{
+	char path[4096];
+
+	if (!t->pidfile_written)
+		return;
+	pidfile_path(t->o, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		pr_perror("can't remove the pidfile %s", path);
 }
 
 static int detach_task(const struct rst_ctx *c)
@@ -63,15 +81,25 @@ static int detach_task(const struct rst_ctx *c)
 	return 0;
 }
 
+/*
+ * Written before the commit point (a pidfile that can't be written fails
+ * the restore while the source can still resume); past it the tree runs
+ * whatever fails: errors are reported, nothing is undone.
+ */
 static int let_go(struct rst_tree *t)
 {
+	int ret = 0;
+
 	if (write_pidfile(t) || rst_lazy_ready(t))
 		return -1;
+	t->running = true;
 	for (size_t i = 0; i < t->nr; i++)
 		if (!t->tasks[i].pt->zombie && detach_task(&t->tasks[i]))
-			return -1;
+			ret = -1;
 	if (rst_lazy_resumed(t))
-		return -1;
+		ret = -1;
+	if (ret)
+		return ret;
 	pr_info("pid %d: restored and running%s\n", t->tasks[0].pid, t->nr > 1 ? ", the whole tree" : "");
 	if (t->o->status_fd >= 0) {
 		if (write(t->o->status_fd, "", 1) != 1)
@@ -133,15 +161,20 @@ int cr_restore(const struct opts *o)
 	}
 	if (rst_tree_prepare(&t))
 		goto out;
-	if (fork_tree(&t) || finish_tree(&t))
+	if (fork_tree(&t) || finish_tree(&t)) {
+		if (t.running) {
+			usk_rst_commit(&t.pipes, true);
+			pr_err("the restored tree runs, but restore failed after letting it go\n");
+		}
 		goto out;
-	t.running = true;
+	}
 	usk_rst_commit(&t.pipes, true);
 	ret = o->restore_detached ? 0 : wait_task(&t);
 out:
 	if (!t.running) {
 		rst_tree_kill(&t);
 		usk_rst_commit(&t.pipes, false);
+		remove_pidfile(&t);
 		pr_err("restore failed; nothing was left running\n");
 	}
 	rst_lazy_finish(&t);

@@ -201,6 +201,8 @@ class LazyNegRun(zdtm.RemoteLazyRun):
         while True:
             left = self.host.procs()
             if not left:
+                if os.path.exists(os.path.join(self.dst_dir, 'restore.pid')):
+                    raise TestFailed('the failed restore left a pidfile naming a pid it killed')
                 return
             if time.monotonic() > deadline:
                 raise TestFailed('the destination still runs %s' % ', '.join('%d (%s)' % p for p in left))

@@ -152,7 +152,8 @@ struct rst_tree {
 	bool root_forked;	/* our child exists */
 	pid_t root_child;	/* it, as criu sees it */
 	bool pidns;		/* the root is the init of a new PID namespace */
-	bool running;		/* let go: from then on failures are its own */
+	bool running;		/* committed and let go: from then on it runs, whatever fails */
+	bool pidfile_written;	/* removed again if the restore fails before that */
 	int lazy_sk;		/* --lazy-pages: connection to the daemon, -1: none */
 	bool lazy_done;		/* UH_RESUMED sent: the restored tree is committed */
 	char lazy_path[108];	/* the daemon's socket (--lazy-addr) */
