@@ -113,24 +113,13 @@ static bool fifo_valid(const FdEntry *e)
 	return e->path && e->path[0] == '/' && (!e->has_pipe_data || e->pipe_data.len <= (16u << 20));
 }
 
-static int fifo_restore(struct fd_rst_ctx *c, size_t i)
-{
-	const FdEntry *e = c->fds[i];
-	int holder = rst_inode_fd(c->pipes, e), fd;
-
-	if (holder < 0)
-		return -1;
-	fd = reopen_inode(holder, e);
-	return fd < 0 ? -1 : fd_place(fd, e);
-}
-
 const struct fd_ops fifo_ops = {
 	.kind = FD_KIND__FD_FIFO,
 	.name = "FIFO",
 	.match = fifo_match,
 	.dump = fifo_dump,
 	.valid = fifo_valid,
-	.restore = fifo_restore,
+	.restore = rst_inode_restore,
 };
 
 /* ---- restore, in criu ---------------------------------------------------- */

@@ -178,6 +178,18 @@ void rst_files_prune(struct rst_pipes *rp)
 	rp->nr = k;
 }
 
+/* The .restore of kinds made once per inode in criu (unlinked files, FIFOs): a new description at its number. */
+int rst_inode_restore(struct fd_rst_ctx *c, size_t i)
+{
+	const FdEntry *e = c->fds[i];
+	int holder = rst_inode_fd(c->pipes, e), fd;
+
+	if (holder < 0)
+		return -1;
+	fd = reopen_inode(holder, e);
+	return fd < 0 ? -1 : fd_place(fd, e);
+}
+
 int reopen_inode(int holder, const FdEntry *e)
 {
 	int flags = e->flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY);

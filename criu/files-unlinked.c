@@ -148,23 +148,11 @@ int unlinked_recreate(const FdEntry *e)
 	return fd;
 }
 
-/* From the file criu made again for the whole tree (files-shared.c). */
-static int unlinked_restore(struct fd_rst_ctx *c, size_t i)
-{
-	const FdEntry *e = c->fds[i];
-	int holder = rst_inode_fd(c->pipes, e), fd;
-
-	if (holder < 0)
-		return -1;
-	fd = reopen_inode(holder, e);
-	return fd < 0 ? -1 : fd_place(fd, e);
-}
-
 const struct fd_ops unlinked_ops = {
 	.kind = FD_KIND__FD_UNLINKED,
 	.name = "unlinked file",
 	.match = unlinked_match,
 	.dump = unlinked_dump,
 	.valid = unlinked_valid,
-	.restore = unlinked_restore,
+	.restore = rst_inode_restore,
 };

@@ -323,6 +323,8 @@ int rst_inode_fd(const struct rst_pipes *rp, const FdEntry *e);
 int rst_file_place(const struct rst_pipes *rp, const FdEntry *e);
 /* A new description of the inode held by @holder, with @e's flags (O_NONBLOCK until fd_finish), at pos. */
 int reopen_inode(int holder, const FdEntry *e);
+/* fd_ops.restore of kinds made once per inode in criu (unlinked files, FIFOs). */
+int rst_inode_restore(struct fd_rst_ctx *c, size_t i);
 /* files-unlinked.c: the unlinked file of @e made again, filled and nameless: an O_RDWR fd, or -1. */
 int unlinked_recreate(const FdEntry *e);
 /* files-fifo.c: the FIFO of @e (a path, or made again if unlinked) open O_RDWR and refilled, or -1. */

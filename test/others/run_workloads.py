@@ -34,55 +34,29 @@ def start(argv, out, work):
     return proc
 
 
-def python_pool(work):
-    out = os.path.join(work, "pool.out")
-    proc = start(["/usr/bin/python3", os.path.join(TOP, "test", "others", "pool.py")], out, work)
-    hosts = migrate.TwoHosts(work)
-    m = None
-    try:
-        m = migrate.LazyMigration(hosts, work, proc.pid)
-        m.run()
-        time.sleep(0.5)     # the pool runs on lazily arriving memory
-        status = m.stop_restored()
-        m.finish()
-        proc.wait(30)       # the source copy, killed by dump
-        zdtm._popen_pids.discard(proc.pid)
-        verdict = zdtm.read_text(out).strip().splitlines()[-1]
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) or not verdict.startswith("PASS"):
-            raise zdtm.TestFailed("python3 after migration: %s (%s)" % (verdict, zdtm.describe_status(status)))
-        return verdict
-    finally:
-        if m:
-            m.close()
-        hosts.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        zdtm._popen_pids.discard(proc.pid)
-
-
 def verdict_of(out):
     lines = zdtm.read_text(out).strip().splitlines()
     return lines[-1] if lines else "(no output)"
 
 
-def tree_lazy(work):
-    """tree.py migrated lazily over TCP to the other simulated host."""
-    out = os.path.join(work, "tree.out")
-    proc = start(["/usr/bin/python3", os.path.join(TOP, "test", "others", "tree.py")], out, work)
+def lazy_python(work, script, settle):
+    """python3 @script migrated lazily over TCP, left to run @settle s, stopped with SIGTERM: its verdict."""
+    out = os.path.join(work, script + ".out")
+    proc = start(["/usr/bin/python3", os.path.join(TOP, "test", "others", script)], out, work)
     hosts = migrate.TwoHosts(work)
     m = None
     try:
         m = migrate.LazyMigration(hosts, work, proc.pid)
         m.run()
+        time.sleep(settle)  # it runs on lazily arriving memory
         status = m.stop_restored()
         m.finish()
         proc.wait(30)       # the source copy, killed by dump
         zdtm._popen_pids.discard(proc.pid)
         zdtm.reap_orphans()
         verdict = verdict_of(out)
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) or verdict != "PASS":
-            raise zdtm.TestFailed("tree.py after migration: %s (%s)" % (verdict, zdtm.describe_status(status)))
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) or not verdict.startswith("PASS"):
+            raise zdtm.TestFailed("%s after migration: %s (%s)" % (script, verdict, zdtm.describe_status(status)))
         return verdict
     finally:
         if m:
@@ -92,6 +66,15 @@ def tree_lazy(work):
             proc.kill()
             proc.wait()
         zdtm._popen_pids.discard(proc.pid)
+
+
+def python_pool(work):
+    return lazy_python(work, "pool.py", 0.5)
+
+
+def tree_lazy(work):
+    """tree.py migrated lazily over TCP to the other simulated host."""
+    return lazy_python(work, "tree.py", 0)
 
 
 def tree_plain(work):
