@@ -175,6 +175,32 @@ def describe_status(status):
     return 'status %#x' % status
 
 
+def test_descendants(pid, binary):
+    """Every process under @pid still running @binary (children lists of each thread)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir('/proc/%d/task' % p)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                kids = [int(k) for k in read_text('/proc/%d/task/%s/children' % (p, tid)).split()]
+            except (OSError, ValueError):
+                continue
+            for k in kids:
+                try:
+                    with open('/proc/%d/cmdline' % k, 'rb') as f:
+                        argv0 = f.read().split(b'\0')[0].decode(errors='replace')
+                except OSError:
+                    continue
+                if os.path.basename(argv0) == os.path.basename(binary):
+                    found.append(k)
+                    todo.append(k)
+    return found
+
+
 def kill_test_pid(pid, binary):
     """SIGKILL a leftover test process, but only if it is still that test."""
     try:
@@ -355,9 +381,10 @@ class TestProgram:
         self.verdict(status)
 
     def kill(self):
-        for pid in [self.pid] + self.other_pids:
-            if pid:
-                kill_test_pid(pid, self.binary)
+        """The test and every process under it (a tree left stopped keeps its children stopped too)."""
+        roots = [p for p in [self.pid] + self.other_pids if p]
+        for pid in roots + [d for r in roots for d in test_descendants(r, self.binary)]:
+            kill_test_pid(pid, self.binary)
 
 
 class Criu:
