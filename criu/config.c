@@ -25,6 +25,7 @@ enum {
 	OPT_NO_DEFAULT_CONFIG,
 	OPT_TIMEOUT,
 	OPT_FEATURE,
+	OPT_EXT_UNIX_SK,
 	OPT_UNSUPPORTED,	/* accepted by the parser, refused after it */
 	OPT_IGNORED,		/* accepted, no effect on what we do */
 };
@@ -58,7 +59,7 @@ static const struct option long_opts[] = {
 	{ "external", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "freeze-cgroup", required_argument, NULL, OPT_UNSUPPORTED },
 	{ "manage-cgroups", optional_argument, NULL, OPT_IGNORED },
-	{ "ext-unix-sk", optional_argument, NULL, OPT_UNSUPPORTED },
+	{ "ext-unix-sk", optional_argument, NULL, OPT_EXT_UNIX_SK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -99,6 +100,44 @@ static int parse_verbosity(const char *arg, struct opts *o)
 	return parse_int("-v", arg, 0, 4, &o->log_level);
 }
 
+/* "INO[,INO...]": socket inodes, checked now so that a typo is an error before anything is frozen. */
+static int parse_ext_unix_sk(const char *arg, struct opts *o)
+{
+	const char *p = arg;
+	char *end;
+
+	o->ext_unix_sk = true;
+	o->ext_unix_sk_inos = arg;
+	while (p && *p) {
+		errno = 0;
+		if (strtoull(p, &end, 10) == 0 || errno || (*end && *end != ',')) {
+			fprintf(stderr, "Error: --ext-unix-sk: '%s' is not a list of socket inode numbers\n", arg);
+			return -1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+bool opts_ext_unix_sk(const struct opts *o, unsigned long long ino, unsigned long long peer)
+{
+	const char *p = o->ext_unix_sk_inos;
+	char *end;
+
+	if (!o->ext_unix_sk)
+		return false;
+	if (!p || !*p)
+		return true;
+	while (*p) {
+		unsigned long long v = strtoull(p, &end, 10);
+
+		if (v == ino || v == peer)
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
 static void set_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -137,6 +176,7 @@ static int parse_one(int c, const char *arg, const char *name, struct opts *o)
 		*(o->mode_flag == OPT_LAZY_PAGES ? &o->lazy_port : &o->ps_port) = o->port;
 		return 0;
 	case OPT_LAZY_ADDR: o->lazy_addr = arg; return 0;
+	case OPT_EXT_UNIX_SK: return parse_ext_unix_sk(arg, o);
 	case OPT_STATUS_FD: return parse_int("--status-fd", arg, 0, INT_MAX, &o->status_fd);
 	case OPT_TIMEOUT: return parse_int("--timeout", arg, 0, INT_MAX, &o->timeout);
 	case OPT_FEATURE: o->feature = arg; return 0;

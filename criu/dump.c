@@ -319,6 +319,7 @@ static int dump_tree(struct tree_dump *td)
 	td->tasks = xzalloc(td->tree.nr_alive * sizeof(*td->tasks));
 	if (!td->tasks)
 		return -1;
+	td->pipes.o = td->o;
 	for (unsigned int i = 0; i < td->tree.nr; i++) {
 		struct pstree_item *it = &td->tree.items[i];
 		struct dump_ctx *c;

@@ -228,10 +228,13 @@ static long clone_with_pid(struct rst_ctx *c)
 		pid = syscall(SYS_clone3, &ca, sizeof(ca));
 		if (pid == 0)
 			rst_child(c);
-		/* The dumped task may still be a zombie its reaper has not collected yet. */
-		if (pid >= 0 || errno != EEXIST || c->tree->pidns || !pid_is_zombie(c->pid) ||
-		    tries >= ZOMBIE_WAIT_TRIES)
+		if (pid >= 0 || errno != EEXIST || c->tree->pidns)
 			return pid;
+		/* The dumped task may still be a zombie its reaper has not collected yet. */
+		if (tries >= ZOMBIE_WAIT_TRIES || !pid_is_zombie(c->pid)) {
+			errno = EEXIST;
+			return -1;
+		}
 		if (tries == 0)
 			pr_info("pid %d is a zombie not reaped yet: waiting for it\n", c->pid);
 		usleep(ZOMBIE_WAIT_US);
@@ -250,7 +253,8 @@ int rst_fork_task(struct rst_ctx *c)
 	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 	if (pid < 0) {
 		if (errno == EEXIST)
-			pr_err("pid %d is in use by another process: can't restore the task with its pid\n", c->pid);
+			pr_err("pid %d is in use by another process (or still names the process group or session of "
+			       "one): can't restore the task with its pid\n", c->pid);
 		else
 			pr_perror("can't create the task with pid %d (clone3)", c->pid);
 		return -1;

@@ -418,6 +418,31 @@ static int make_named_pair(struct mk *m, size_t i)
 	return make_accepted(m, i, j);
 }
 
+/* Phase 6: a datagram socket whose peer was outside the tree (--ext-unix-sk), connected to that name again. */
+static int connect_external(struct mk *m, size_t i)
+{
+	const UnixSkEntry *u = usk_at(m, i);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sk = slot(m, i);
+	char nb[120];
+
+	if (u->type != SOCK_DGRAM || !u->peer || !u->has_ext_peer || obj_of(m->rp, u->peer) >= 0)
+		return 0;
+	if (u->ext_peer.len == 0 || u->ext_peer.len > sizeof(sa.sun_path)) {
+		pr_err("socket:[%llu]: the name of its external peer is %zu bytes: corrupt image\n",
+		       (unsigned long long)u->ino, u->ext_peer.len);
+		return -1;
+	}
+	memcpy(sa.sun_path, u->ext_peer.data, u->ext_peer.len);
+	if (connect(sk, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + u->ext_peer.len)) {
+		pr_perror("socket:[%llu]%s: can't connect to its external peer %s%.*s again", (unsigned long long)u->ino,
+			  usk_name(u, nb), sa.sun_path[0] ? "" : "@", (int)u->ext_peer.len - !sa.sun_path[0],
+			  sa.sun_path + !sa.sun_path[0]);
+		return -1;
+	}
+	return 0;
+}
+
 /* Phase 3: a datagram socket connected to another one that is not connected back. */
 static int connect_dgram(struct mk *m, size_t i)
 {
@@ -427,6 +452,8 @@ static int connect_dgram(struct mk *m, size_t i)
 	if (u->type != SOCK_DGRAM || !u->peer || pair_of(m, u) >= 0)
 		return 0;
 	j = obj_of(m->rp, u->peer);
+	if (j < 0 && u->has_ext_peer)
+		return 0;	/* after its queue is back: only the peer may send to a connected socket */
 	if (j < 0 || !usk_at(m, j)->has_name) {
 		pr_err("socket:[%llu]: its peer socket:[%llu] is missing from the images or has no name\n",
 		       (unsigned long long)u->ino, (unsigned long long)u->peer);
@@ -680,7 +707,7 @@ static int make_all(struct mk *m)
 {
 	if (run_phase(m, make_first, true) || run_phase(m, make_named_pair, true) ||
 	    run_phase(m, connect_dgram, false) || run_phase(m, connect_pending, false) ||
-	    run_phase(m, requeue_one, false))
+	    run_phase(m, requeue_one, false) || run_phase(m, connect_external, false))
 		return -1;
 	drop_gone(m);
 	for (size_t i = 0; i < m->rp->nr; i++)

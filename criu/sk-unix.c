@@ -5,7 +5,8 @@
  * connections of a listener; the receive queue is read with MSG_PEEK
  * (sk-queue.c). Every socket of the tree is noted, and once the whole tree
  * is dumped usk_tree_check() refuses, naming the socket and the process:
- * a peer outside the tree (a daemon: CRIU's --ext-unix-sk, not done here),
+ * a peer outside the tree (a daemon; with --ext-unix-sk a datagram socket
+ * is let through and reconnected to the peer's name at restore),
  * a pending connection from outside or to a listener outside, and bytes
  * sent on a connection not accepted yet (they sit in a socket that has no
  * file until accept(), which would change the source). The restore is
@@ -32,6 +33,7 @@
 
 #include "files.h"
 #include "log.h"
+#include "opts.h"
 #include "proc-parse.h"
 #include "sk-unix.h"
 #include "util.h"
@@ -133,6 +135,8 @@ struct usk_seen {
 	pid_t pid;
 	int fd;			/* -1: in flight in a queue */
 	char name[120], peer_name[120];
+	bool peer_named;	/* dgram: the peer has an absolute or abstract name (ext_peer in the entry) */
+	size_t nr_queue;	/* messages waiting to be read */
 	uint64_t *icons;
 	size_t nr_icons;
 };
@@ -295,8 +299,22 @@ static int fill_entry(struct fd_dump_ctx *c, int fd, int sk, const struct usk_di
 	return usk_peek_queue(c, fd, sk, u);
 }
 
-/* Note the socket in the tree's table, with its peer's name (for a refusal). */
-static int note_seen(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, const UnixSkEntry *u)
+/* A datagram socket's peer with a name it can be reached by again: absolute, or abstract. */
+static int note_ext_peer(const struct usk_diag *pd, UnixSkEntry *u)
+{
+	if (u->type != SOCK_DGRAM || !pd->namelen || (pd->name[0] && pd->name[0] != '/'))
+		return 0;
+	u->ext_peer.data = xmalloc(pd->namelen);
+	if (!u->ext_peer.data)
+		return -1;
+	memcpy(u->ext_peer.data, pd->name, pd->namelen);
+	u->ext_peer.len = pd->namelen;
+	u->has_ext_peer = true;
+	return 0;
+}
+
+/* Note the socket in the tree's table, with its peer's name (for a refusal or --ext-unix-sk). */
+static int note_seen(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, UnixSkEntry *u)
 {
 	struct dump_pipes *dp = c->pipes;
 	struct usk_diag pd;
@@ -315,10 +333,14 @@ static int note_seen(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, c
 	*s = (struct usk_seen){ .ino = u->ino, .peer = u->peer, .type = u->type, .state = u->state,
 				.pid = c->pid, .fd = c->depth ? -1 : fd };
 	s->gone = u->state == TCP_ESTABLISHED && !u->peer && (dg->shutdown & 3) == 3;
+	s->nr_queue = u->n_queue;
 	usk_name(u, s->name);
 	if (u->peer && !usk_diag(c, u->peer, &pd)) {
 		name_str(pd.name, pd.namelen, s->peer_name);
 		free(pd.icons);
+		if (note_ext_peer(&pd, u))
+			return -1;
+		s->peer_named = u->has_ext_peer;
 	}
 	s->icons = xzalloc(u->n_icons * sizeof(uint64_t) + 1);
 	if (!s->icons)
@@ -396,6 +418,33 @@ static void where(const struct usk_seen *s, char *buf, size_t len)
 		snprintf(buf, len, "pid %d: a descriptor in flight in a socket's queue", s->pid);
 }
 
+/* A peer outside the tree: with --ext-unix-sk, a datagram socket reconnects to its name at restore. */
+static int check_external(const struct dump_pipes *dp, const struct usk_seen *s, const char *w)
+{
+	bool allowed = dp->o && opts_ext_unix_sk(dp->o, s->ino, s->peer);
+
+	if (allowed && s->type == SOCK_DGRAM && s->peer_named && s->nr_queue && !s->name[0]) {
+		pr_err("%s: unix socket:[%llu] holds %zu datagrams from its external peer socket:[%llu]%s and has no "
+		       "name they could be queued to again: not supported\n",
+		       w, (unsigned long long)s->ino, s->nr_queue, (unsigned long long)s->peer, s->peer_name);
+		return -1;
+	}
+	if (allowed && s->type == SOCK_DGRAM && s->peer_named) {
+		pr_info("%s: unix socket:[%llu]%s: its peer socket:[%llu]%s is external (--ext-unix-sk)\n", w,
+			(unsigned long long)s->ino, s->name, (unsigned long long)s->peer, s->peer_name);
+		return 0;
+	}
+	if (allowed)
+		pr_err("%s: unix socket:[%llu]%s is connected to socket:[%llu]%s outside the dumped tree: "
+		       "--ext-unix-sk takes only datagram sockets whose peer has an absolute or abstract name\n",
+		       w, (unsigned long long)s->ino, s->name, (unsigned long long)s->peer, s->peer_name);
+	else
+		pr_err("%s: unix socket:[%llu]%s is connected to socket:[%llu]%s outside the dumped tree "
+		       "(a daemon?): not supported (a datagram socket may be, with --ext-unix-sk)\n",
+		       w, (unsigned long long)s->ino, s->name, (unsigned long long)s->peer, s->peer_name);
+	return -1;
+}
+
 static int check_seen(const struct dump_pipes *dp, const struct usk_seen *s)
 {
 	const struct usk_seen *p;
@@ -414,12 +463,8 @@ static int check_seen(const struct dump_pipes *dp, const struct usk_seen *s)
 	}
 	if (s->peer) {
 		p = seen_of(dp, s->peer);
-		if (!p) {
-			pr_err("%s: unix socket:[%llu]%s is connected to socket:[%llu]%s outside the dumped tree "
-			       "(a daemon?): not supported (--ext-unix-sk is not implemented)\n",
-			       w, (unsigned long long)s->ino, s->name, (unsigned long long)s->peer, s->peer_name);
-			return -1;
-		}
+		if (!p)
+			return check_external(dp, s, w);
 		if (p->peer != s->ino && s->type != SOCK_DGRAM) {
 			pr_err("%s: unix socket:[%llu]%s: its peer socket:[%llu] is connected elsewhere\n", w,
 			       (unsigned long long)s->ino, s->name, (unsigned long long)s->peer);

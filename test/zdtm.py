@@ -80,6 +80,12 @@ DST_ADDR = '10.77.%d.2' % _SUBNET
 PR_SET_CHILD_SUBREAPER = 36
 
 
+# Options a test needs on its dump command line, in every mode.
+DUMP_OPTS = {
+    'unix_ext00': ('--ext-unix-sk',),   # a datagram socket connected to a daemon outside the tree
+}
+
+
 class TestFailed(Exception):
     pass
 
@@ -429,7 +435,7 @@ class TestRun:
     # plain dump: full images, the tool kills the dumped process
     def dump(self, pid):
         rc, out = self.criu.run(self.out('dump'), 'dump', '-t', pid, '-D', self.imgdir, '-v4', '-o', 'dump.log',
-                                cwd=self.workdir)
+                                *DUMP_OPTS.get(self.name, ()), cwd=self.workdir)
         if rc != 0:
             raise TestFailed('criu dump exited %d' % rc)
         self.reap_dumped(pid)
@@ -553,7 +559,8 @@ class RemoteLazyRun(TestRun):
         try:
             dump = self.criu.start(self.out('dump'), 'dump', '-t', pid, '-D', self.imgdir, '-v4', '-o',
                                    'dump.log', '--lazy-pages', '--port', self.port, '--address', SRC_ADDR,
-                                   '--status-fd', wfd, *extra, cwd=self.workdir, pass_fds=(wfd,))
+                                   '--status-fd', wfd, *DUMP_OPTS.get(self.name, ()), *extra, cwd=self.workdir,
+                                   pass_fds=(wfd,))
         finally:
             os.close(wfd)
         self.daemons.append(dump)

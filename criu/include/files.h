@@ -231,6 +231,7 @@ struct dump_pipes {
 	struct usk_seen *usk;	/* every unix socket of the tree (sk-unix.c) */
 	size_t nr_usk, cap_usk;
 	struct shm_dump *shm;	/* memfds and SysV segments of the tree (criu/shm-obj.h) */
+	const struct opts *o;	/* --ext-unix-sk */
 };
 
 struct rst_pipe {

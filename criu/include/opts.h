@@ -28,6 +28,8 @@ struct opts {
 	const char *pidfile;
 	bool shell_job;
 	bool leave_running;
+	bool ext_unix_sk;		/* --ext-unix-sk[=INO,...]: dgram sockets with a peer outside the tree */
+	const char *ext_unix_sk_inos;	/* NULL: every such socket */
 	bool lazy_pages;
 	bool use_page_server;		/* --page-server on dump / lazy-pages */
 	const char *address;		/* the last --address given */
@@ -45,6 +47,9 @@ struct opts {
 	const char *feature;		/* check --feature */
 	bool help;
 };
+
+/* --ext-unix-sk allows socket @ino (or the one of its peer, @peer) to have a peer outside the tree. */
+bool opts_ext_unix_sk(const struct opts *o, unsigned long long ino, unsigned long long peer);
 
 /* Returns 0 and fills @o, or -1 after printing why. Exits for --version/--help. */
 int parse_options(int argc, char **argv, struct opts *o);

@@ -80,11 +80,28 @@ static int test_verbosity_repeat(void)
 	return 0;
 }
 
+static int test_ext_unix_sk(void)
+{
+	const char *const all[] = { "dump", "-t", "1", "--ext-unix-sk", NULL };
+	const char *const some[] = { "dump", "-t", "1", "--ext-unix-sk=123,456", NULL };
+	const char *const bad[] = { "dump", "-t", "1", "--ext-unix-sk=12x", NULL };
+	const char *const none[] = { "dump", "-t", "1", NULL };
+	struct opts o;
+
+	UT_CHECK(parse(&o, all) == 0 && opts_ext_unix_sk(&o, 7, 8));
+	UT_CHECK(parse(&o, some) == 0);
+	UT_CHECK(opts_ext_unix_sk(&o, 456, 9) && opts_ext_unix_sk(&o, 9, 123) && !opts_ext_unix_sk(&o, 45, 12));
+	UT_CHECK(parse(&o, bad) == -1);
+	UT_CHECK(parse(&o, none) == 0 && !opts_ext_unix_sk(&o, 7, 8));
+	return 0;
+}
+
 static const struct unit_case cases[] = {
 	{ "dump options", test_dump },
 	{ "restore options", test_restore_lazy },
 	{ "lazy-pages options", test_lazy_pages_cmd },
 	{ "refusals", test_refusals },
 	{ "repeated -v", test_verbosity_repeat },
+	{ "--ext-unix-sk inode lists", test_ext_unix_sk },
 };
 UNIT_SUITE(options, cases);
