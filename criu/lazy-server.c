@@ -1255,6 +1255,7 @@ static void report(const struct lzs *s, int result)
 {
 	const struct lazy_stats *st = &s->st;
 	double secs = (st->end_ns - st->listen_ns) / 1e9;
+	struct rusage ru;
 
 	pr_info("session %llu %s after %.3f s: %llu fault requests (%llu pages, %llu zero), %llu pages streamed, "
 		"%.1f MiB (%.2f GB/s), %llu errors, %llu connections\n",
@@ -1268,6 +1269,9 @@ static void report(const struct lzs *s, int result)
 		since_ms(st->drained_ns, st->listen_ns), (unsigned long long)st->pipes,
 		(unsigned long long)st->max_open, s->max_pipes, (unsigned long long)st->mem_pages,
 		(unsigned long long)st->hole_pages);
+	if (!getrusage(RUSAGE_SELF, &ru))
+		pr_info("cpu (the whole dump so far): user %.3f s, system %.3f s\n",
+			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 int lazy_serve(const struct opts *o, struct lazy_src *src, int nr, int status_fd, struct lazy_stats *st)

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1110,6 +1111,7 @@ static void ld_summary(struct lazy_daemon *ld)
 {
 	struct lazy_stats *st = &ld->st;
 	double secs = (now_ns() - st->t_start) / 1e9;
+	struct rusage ru;
 	uint32_t p50 = 0, p99 = 0;
 
 	if (st->nr_lat) {
@@ -1123,6 +1125,9 @@ static void ld_summary(struct lazy_daemon *ld)
 	       (unsigned long long)st->pages_stream, (unsigned long long)st->pages_zero,
 	       (unsigned long long)st->pages_hole, (unsigned long long)st->bytes, secs,
 	       secs > 0 ? st->bytes / secs / (1 << 20) : 0.0, p50, p99);
+	if (!getrusage(RUSAGE_SELF, &ru))
+		pr_msg("lazy-pages: cpu: user %.3f s, system %.3f s\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 /* Every lazy page arrived: tell the source and the keeper, then let go of the uffds. */
