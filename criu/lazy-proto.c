@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -309,4 +312,19 @@ err:
 	close(sk);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * SCHED_IDLE: any other thread that wakes up preempts this one at once (a
+ * nice level only weighs shares: a woken fault thread may still wait for the
+ * stream's slice). Where that is refused, the nice level @nice.
+ */
+int lz_thread_background(int nice)
+{
+	struct sched_param sp = { 0 };
+
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);	/* its short naps stay short */
+	if (sched_setscheduler(0, SCHED_IDLE, &sp) == 0)
+		return 0;
+	return setpriority(PRIO_PROCESS, gettid(), nice) ? -1 : 1;
 }

@@ -42,7 +42,7 @@
 #define MEM_CHUNK      (256 * PAGE_SIZE)   /* stream message read from the task's memory */
 #define HOLE_BATCH     64		   /* holes taken under the lock at once */
 #define STREAM_WAIT_NS (50 * 1000000LL)	   /* the stream re-checks its socket this often */
-#define STREAM_NICE    10		   /* the stream yields the CPU to fault replies */
+#define STREAM_NICE    10		   /* the stream's nice level where SCHED_IDLE is refused */
 
 struct lzs;
 
@@ -546,8 +546,8 @@ static int serve_stream(struct lzs_conn *c)
 	struct lz_hdr end = { .cmd = LZ_STREAM_END };
 	int ret = -1;
 
-	/* faults are served by another thread: on a busy machine it goes first */
-	if (setpriority(PRIO_PROCESS, gettid(), STREAM_NICE))
+	/* faults are served by another thread: it (and anything else) goes first */
+	if (lz_thread_background(STREAM_NICE) < 0)
 		pr_warn("%s: can't lower the stream thread's priority: %s\n", c->peer, strerror(errno));
 	pthread_mutex_lock(&s->stream_lock);
 	for (int i = 0; i < s->nr; i++)

@@ -10,7 +10,9 @@
  * receives never block (MSG_DONTWAIT). BULK belongs to a thread of its own
  * (started by stream()): it receives into page-aligned buffers without any
  * lock, then delivers PAGE_SRC_PIECE pages at a time under the caller's
- * lock, so a fault waits for at most one piece of the stream:
+ * lock, so a fault waits for at most one piece of the stream. It runs
+ * SCHED_IDLE and naps while an urgent fault request is in flight, so the
+ * fault path has the CPUs:
  *
  *   loop thread:  epoll -> FAULT replies -> deliver (urgent)
  *   bulk thread:  recv 256 KiB | lock, copy 8 pages, unlock | lock, ... | recv
@@ -35,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compiler.h"
@@ -45,7 +48,9 @@
 #include "util.h"
 
 #define RCHUNK_PAGES	64	/* pages handed over at once while a message arrives */
-#define BULK_NICE	10	/* the stream thread yields the CPU to faulting threads */
+#define BULK_NICE	10	/* the stream thread's nice level where SCHED_IDLE is refused */
+#define ASIDE_NAP_US	20	/* the stream thread naps this long while a fault is in flight ... */
+#define ASIDE_MAX_US	2000	/* ... for at most this long per piece */
 #define RECONNECTS	5	/* attempts at least, backoff from 100 ms ... */
 #define RECONNECT_MAX_MS 1000	/* ... up to this */
 #define DONE_TIMEOUT_S	30
@@ -79,6 +84,7 @@ struct remote_src {
 	struct rreq *reqs;	/* sent on FAULT, not answered: FIFO */
 	size_t nr, cap;
 	bool stream_asked;
+	atomic_int urgent_out;	/* urgent requests on FAULT not answered: the stream steps aside */
 	atomic_bool commit_sent;	/* LZ_COMMIT asked: from now on reconnect */
 	bool resumed_sent;	/* LZ_RESUMED said: say it again on a new FAULT */
 	atomic_bool aborted;	/* the source answered LZ_EABORTED: no more reconnects */
@@ -233,6 +239,8 @@ static int rs_reply_done(struct remote_src *rs, const struct lz_hdr *h)
 		       (unsigned long long)h->addr);
 		return -1;
 	}
+	if (rs->reqs[0].urgent)
+		atomic_fetch_sub(&rs->urgent_out, 1);
 	memmove(&rs->reqs[0], &rs->reqs[1], (rs->nr - 1) * sizeof(rs->reqs[0]));
 	rs->nr--;
 	rs->ps.inflight = rs->nr;
@@ -364,6 +372,19 @@ static void bulk_kick(struct remote_src *rs)
 		pr_perror("can't wake the lazy-pages loop");
 }
 
+/*
+ * A fault is in flight: its reply, the copy and the faulting thread need the
+ * CPUs more than the stream does. Nap until it is answered (bounded: the
+ * stream still moves when faults come back to back).
+ */
+static void bulk_step_aside(struct remote_src *rs)
+{
+	struct timespec nap = { 0, ASIDE_NAP_US * 1000 };
+
+	for (int t = 0; t < ASIDE_MAX_US && atomic_load(&rs->urgent_out); t += ASIDE_NAP_US)
+		nanosleep(&nap, NULL);
+}
+
 /* Pages of a stream message (@data NULL: a streamed hole), PAGE_SRC_PIECE at a time under the lock. */
 static int bulk_deliver(struct remote_src *rs, uint32_t pid, uint64_t addr, unsigned int nr, const char *data)
 {
@@ -371,9 +392,10 @@ static int bulk_deliver(struct remote_src *rs, uint32_t pid, uint64_t addr, unsi
 		unsigned int n = data ? min_t(unsigned int, nr, PAGE_SRC_PIECE) : nr;
 		int ret;
 
+		bulk_step_aside(rs);
 		pl_lock_bulk(rs->ps.lock);
 		ret = rs->ps.deliver(rs->ps.arg, pid, addr, n, data, false);
-		pl_unlock(rs->ps.lock);
+		pl_unlock_bulk(rs->ps.lock);
 		if (ret)
 			return -1;
 		addr += (uint64_t)n * PAGE_SIZE;
@@ -439,8 +461,8 @@ static void *bulk_main(void *arg)
 	struct remote_src *rs = arg;
 	int ret;
 
-	/* on a busy machine, a thread woken by a fault reply must not wait for the stream's time slice */
-	if (setpriority(PRIO_PROCESS, gettid(), BULK_NICE))
+	/* a thread woken by a fault reply must not wait for the stream's time slice */
+	if (lz_thread_background(BULK_NICE) < 0)
 		pr_warn("bulk thread: can't lower its priority: %s\n", strerror(errno));
 	do {
 		ret = bulk_message(rs);
@@ -499,6 +521,8 @@ static int rs_request(struct remote_src *rs, const struct rreq *r)
 		rs->cap = cap;
 	}
 	rs->reqs[rs->nr++] = *r;
+	if (r->urgent)
+		atomic_fetch_add(&rs->urgent_out, 1);
 	rs->ps.inflight = rs->nr;
 	if (rs->fault.fd < 0 || rs_send_req(rs, &rs->fault, r))
 		return rc_lost(rs, &rs->fault, "send failed");

@@ -277,3 +277,24 @@ struct page_src *page_src_local(int dfd, page_deliver_fn deliver, void *arg)
 	ls->ps.epfd = -1;
 	return &ls->ps;
 }
+
+/* The loop waits for the lock: a SCHED_IDLE stream thread holding it runs as a normal one until it lets go. */
+void pl_boost(struct page_lock *l)
+{
+	struct sched_param sp = { 0 };
+	pid_t tid = atomic_load(&l->bulk_tid);
+
+	if (!tid || atomic_load(&l->boosted) || sched_getscheduler(tid) != SCHED_IDLE)
+		return;
+	if (sched_setscheduler(tid, SCHED_OTHER, &sp) == 0)
+		atomic_store(&l->boosted, true);
+}
+
+/* The stream thread let go of the lock: back to SCHED_IDLE if a loop lifted it. */
+void pl_unboost(struct page_lock *l)
+{
+	struct sched_param sp = { 0 };
+
+	if (atomic_exchange(&l->boosted, false))
+		sched_setscheduler(0, SCHED_IDLE, &sp);
+}

@@ -276,7 +276,7 @@ static int lp_event_pending(struct lazy_pid *lpi)
 
 	if (pthread_equal(pthread_self(), ld->loop_th))
 		return lp_read_events(lpi);
-	pl_unlock(&ld->lock);
+	pl_unlock_bulk(&ld->lock);
 	usleep(50);
 	pl_lock_bulk(&ld->lock);
 	return 0;

@@ -192,6 +192,13 @@ int lz_send_msg(int sk, const struct lz_hdr *h, const void *payload);
 int lz_recv_hdr(int sk, struct lz_hdr *h, int *err);
 int lz_recv_all(int sk, void *buf, size_t len);
 
+/*
+ * The calling thread runs only when nothing else wants its CPU (SCHED_IDLE):
+ * for the streams, so that fault replies and the faulting threads never wait
+ * for them. 0 done, 1 only lowered to @nice (SCHED_IDLE refused), -1 neither.
+ */
+int lz_thread_background(int nice);
+
 /* TCP endpoints (no logging). @addr NULL or "": any address. Return a socket or -1. */
 int lz_listen_tcp(const char *addr, int port);
 int lz_connect_tcp(const char *addr, int port);

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 struct opts;
 
@@ -67,17 +68,30 @@ const struct pm_run *pagemap_find(const struct pagemap *pm, uint64_t addr);
  * pieces of a bounded size, and steps aside while a fault waits for it:
  *
  *   loop:    pl_lock_urgent ... events, faults ... pl_unlock; epoll_wait
- *   stream:  recv (unlocked) | pl_lock_bulk, deliver <= N pages, pl_unlock | ...
+ *   stream:  recv (unlocked) | pl_lock_bulk, deliver <= N pages, pl_unlock_bulk | ...
+ *
+ * The stream thread runs SCHED_IDLE: preempted while it holds the lock on
+ * CPUs busy with other work, it could keep the loop waiting for a long
+ * time. A loop that finds the lock taken lifts it to SCHED_OTHER
+ * (pl_boost); it goes back to SCHED_IDLE as it lets go of the lock.
  */
 struct page_lock {
 	pthread_mutex_t m;
 	atomic_int urgent;	/* threads of the loop waiting for m */
+	atomic_int bulk_tid;	/* the stream thread holding m, 0 if none */
+	atomic_bool boosted;	/* ... lifted out of SCHED_IDLE by a waiting loop */
 };
+
+void pl_boost(struct page_lock *l);
+void pl_unboost(struct page_lock *l);
 
 static inline void pl_lock_urgent(struct page_lock *l)
 {
 	atomic_fetch_add(&l->urgent, 1);
-	pthread_mutex_lock(&l->m);
+	if (pthread_mutex_trylock(&l->m)) {
+		pl_boost(l);
+		pthread_mutex_lock(&l->m);
+	}
 	atomic_fetch_sub(&l->urgent, 1);
 }
 
@@ -86,11 +100,20 @@ static inline void pl_lock_bulk(struct page_lock *l)
 	while (atomic_load(&l->urgent))
 		sched_yield();
 	pthread_mutex_lock(&l->m);
+	atomic_store(&l->bulk_tid, gettid());
 }
 
 static inline void pl_unlock(struct page_lock *l)
 {
 	pthread_mutex_unlock(&l->m);
+}
+
+static inline void pl_unlock_bulk(struct page_lock *l)
+{
+	atomic_store(&l->bulk_tid, 0);
+	pthread_mutex_unlock(&l->m);
+	if (atomic_load(&l->boosted))
+		pl_unboost(l);
 }
 
 typedef int (*page_deliver_fn)(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, const void *data,
