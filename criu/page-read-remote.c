@@ -17,6 +17,12 @@
  *   loop thread:  epoll -> FAULT replies -> deliver (urgent)
  *   bulk thread:  recv 256 KiB | lock, copy 8 pages, unlock | lock, ... | recv
  *
+ * Measured and left out (test/bench/bench-lazy.py, 2 CPUs): a receiving
+ * and a copying thread joined by a ring of buffers is no faster (dump +
+ * lazy-pages already need ~0.9 s of CPU per GiB, and the copier then reads
+ * pages from the other core's cache); neither are other receive buffer
+ * sizes (16 to 1024 pages) or pieces of up to 64 pages.
+ *
  * The bulk thread tells the loop about the end of the stream and about its
  * failure through an eventfd in the loop's epoll set. Once LZ_COMMIT is
  * sent a lost connection is reconnected with backoff (for --timeout seconds,
