@@ -42,6 +42,7 @@ FLOOR = os.path.join(TOP, "test", "bench", "lazy-floor")
 RANDOM_MIB = 1024       # (b): the random reader's memory
 RANDOM_FAULTS = 3000    # (b): samples wanted
 RR_ROUNDS = 20000       # floor round trips
+RR_TRIES = 3            # ... measured this many times: the fastest is the floor
 
 
 def kv(text):
@@ -104,7 +105,12 @@ def measure_floors(hosts, work, sizes):
     port = 40000 + os.getpid() % 10000
     srv = FloorServer(hosts.src_addr, port)
     try:
-        f["veth"] = floor_remote(hosts, work, "rr", srv.addr, port, RR_ROUNDS)
+        # Two processes on two CPUs that halt in between wake each other through the host (~30 us a hop
+        # when the guest does not poll before halting), on one CPU they do not: the round trip floor
+        # comes out ~6 us or ~60 us from one run to the next. The floor is the fastest of a few.
+        rr = [floor_remote(hosts, work, "rr", srv.addr, port, RR_ROUNDS // 2) for _ in range(RR_TRIES)]
+        f["veth"] = min(rr, key=lambda r: r["fault_floor_p50_us"])
+        f["veth_rr_p50s"] = [r["fault_floor_p50_us"] for r in rr]
         # the daemon asks for the faulting page and up to 15 neighbours (FAULT_AROUND in criu/uffd.c)
         f["veth16"] = floor_remote(hosts, work, "rr", srv.addr, port, RR_ROUNDS // 4, 16)
         f["veth"].update(floor_remote(hosts, work, "bw", srv.addr, port, 2048))
@@ -200,6 +206,8 @@ def report(sizes, fl, runs):
     print()
     print("(b) remote fault latency, %d MiB random 4 KiB reads (target: p50 <= 1.5x floor, p99 <= 3x)" % RANDOM_MIB)
     fp50, fp99 = veth["fault_floor_p50_us"], veth["fault_floor_p99_us"]
+    print("    (the floor is the fastest of %d measurements, p50 %s us: two CPUs that halt wake each other "
+          "slowly)" % (len(fl["veth_rr_p50s"]), ", ".join("%.1f" % x for x in fl["veth_rr_p50s"])))
     print("    floor over the veth (TCP 4 KiB round trip + UFFDIO_COPY): p50 %.1f us, p99 %.1f us "
           "(round trip alone %.1f / %.1f, copy %.1f / %.1f)" % (fp50, fp99, veth["tcp_rtt_4k_p50_us"],
                                                                veth["tcp_rtt_4k_p99_us"], veth["uffdio_copy_p50_us"],
