@@ -156,7 +156,7 @@ const char *lz_cmd_name(int cmd)
 		[LZ_DONE_ACK] = "DONE_ACK",	[LZ_PUSH_OPEN] = "PUSH_OPEN",
 		[LZ_PUSH_PAGES] = "PUSH_PAGES", [LZ_PUSH_CLOSE] = "PUSH_CLOSE",
 		[LZ_PUSH_ACK] = "PUSH_ACK",	[LZ_COMMIT] = "COMMIT",
-		[LZ_COMMIT_ACK] = "COMMIT_ACK",
+		[LZ_COMMIT_ACK] = "COMMIT_ACK",	[LZ_RELEASE] = "RELEASE",
 	};
 
 	if (cmd <= 0 || cmd >= LZ_CMD_MAX)

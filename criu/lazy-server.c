@@ -806,6 +806,30 @@ static int handle_commit(struct lzs_conn *c, const struct lz_hdr *req)
 	return 0;
 }
 
+/*
+ * The daemon failed after the commit without ever giving restore the go:
+ * the restored tree never ran and never will, so this one resumes.
+ */
+static int handle_release(struct lzs_conn *c, const struct lz_hdr *req)
+{
+	struct lzs *s = c->s;
+	bool resumed;
+
+	pthread_mutex_lock(&s->lock);
+	resumed = s->resumed;
+	if (!resumed) {
+		s->committed = false;
+		set_result_locked(s, LAZY_ABORTED);
+	}
+	pthread_mutex_unlock(&s->lock);
+	lzs_wake(s);
+	if (resumed)
+		return proto_err(c, req, LZ_ECMD, "RELEASE after RESUMED: the restored tree runs");
+	pr_err("%s: the destination released the commit: its restored tree never ran; this tree resumes\n",
+	       c->peer);
+	return -1;
+}
+
 /* The restored tree runs: drain the lazy memory for the stream. */
 static int handle_resumed(struct lzs_conn *c, const struct lz_hdr *req)
 {
@@ -842,6 +866,8 @@ static int dispatch(struct lzs_conn *c, const struct lz_hdr *h)
 		return handle_commit(c, h);
 	case LZ_RESUMED:
 		return handle_resumed(c, h);
+	case LZ_RELEASE:
+		return handle_release(c, h);
 	case LZ_DONE:
 		return handle_done(c, h);
 	}

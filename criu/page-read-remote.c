@@ -589,6 +589,16 @@ static int remote_commit(struct page_src *ps)
 	return rs_request(rs, &(struct rreq){ .pid = (uint32_t)rs->session });
 }
 
+static void remote_release(struct page_src *ps)
+{
+	struct remote_src *rs = (struct remote_src *)ps;
+
+	if (rs->fault.fd < 0 || rs_send(rs, &rs->fault, LZ_RELEASE, (uint32_t)rs->session, 0, 0))
+		pr_err("can't tell the source that the restored tree never ran: it keeps its tree stopped\n");
+	else
+		pr_info("told the source that the restored tree never ran: it resumes its own\n");
+}
+
 static int remote_resumed(struct page_src *ps)
 {
 	struct remote_src *rs = (struct remote_src *)ps;
@@ -669,6 +679,7 @@ static const struct page_src_ops remote_ops = {
 	.stream = remote_stream,
 	.readable = remote_readable,
 	.commit = remote_commit,
+	.release = remote_release,
 	.resumed = remote_resumed,
 	.done = remote_done,
 	.destroy = remote_destroy,

@@ -18,8 +18,11 @@
  * the connection it keeps; the source is asked to commit; once it has
  * acknowledged, restore gets UH_GO and lets its tree run. Before that any
  * failure here answers UH_ABORT (or EOF, if the daemon dies): the restored
- * tree never runs. CRIU_FAULT=lazy-die-before-go (tests): the daemon kills
- * itself (SIGKILL) right after the source acknowledged, before UH_GO.
+ * tree never runs. A failure after the ack but before UH_GO sends the source
+ * LZ_RELEASE: the restored tree never ran, the source resumes its own.
+ * CRIU_FAULT=lazy-die-before-go (tests): the daemon kills itself (SIGKILL)
+ * right after the source acknowledged, before UH_GO; lazy-fail-before-go:
+ * it fails there in an orderly way.
  *
  * The remote BULK stream is received and copied by the source's own thread
  * (page-read-remote.c), PAGE_SRC_PIECE pages at a time under ld->lock, so a
@@ -761,6 +764,10 @@ static int ld_maybe_go(struct lazy_daemon *ld)
 		pr_err("CRIU_FAULT=lazy-die-before-go: the source is committed; dying before the go\n");
 		kill(getpid(), SIGKILL);
 	}
+	if (getenv("CRIU_FAULT") && !strcmp(getenv("CRIU_FAULT"), "lazy-fail-before-go")) {
+		pr_err("CRIU_FAULT=lazy-fail-before-go: the source is committed; failing before the go\n");
+		return -1;
+	}
 	if (ld_send_rst(ld, UH_GO))
 		return -1;
 	ld->go_sent = true;
@@ -1238,6 +1245,9 @@ static void ld_fini(struct lazy_daemon *ld)
 			ld_send_rst(ld, UH_ABORT);
 		ld_conn_close(ld, ld->rst);
 	}
+	/* committed, but no go was ever given: the restored tree never ran, the source may resume its own */
+	if (ld->ready && !ld->go_sent && ld->src && atomic_load(&ld->src->committed) && ld->src->ops->release)
+		ld->src->ops->release(ld->src);
 	/* the source's stream thread ends first: nothing below runs beside it */
 	if (ld->src)
 		ld->src->ops->destroy(ld->src);
@@ -1283,7 +1293,8 @@ static void ld_failed(struct lazy_daemon *ld)
 		       "keeps running its own tree\n");
 	else if (!ld->go_sent)
 		pr_err("lazy migration failed after the source committed, before the restored tree ran (it is "
-		       "killed): the source keeps its tree stopped; resume it there by hand (kill -CONT)\n");
+		       "killed): the source is told to resume its tree (if that message is lost it keeps its tree "
+		       "stopped: resume it there by hand, kill -CONT)\n");
 	else
 		pr_err("lazy migration failed after the go (the restored tree is killed): the source keeps its tree "
 		       "stopped; resume it there by hand (kill -CONT) if the restored tree never ran\n");

@@ -70,6 +70,11 @@ stopped, until the source has acknowledged LZ_COMMIT.
                   (LZ_EABORTED; CRIU_FAULT=lazy-refuse-commit): restore and
                   daemon exit non-zero saying so, nothing is left in the
                   destination, the source runs on intact.
+  fail-before-go  the daemon fails in an orderly way after the source
+                  acknowledged the commit, before the go
+                  (CRIU_FAULT=lazy-fail-before-go): it sends LZ_RELEASE, the
+                  restored tree never ran, the dump ends aborted with its tree
+                  resumed, and the source runs on intact.
 
 "The source runs on intact" means: alive, not stopped, not traced, and PASS
 when it gets SIGTERM (the test program checks all its memory then).
@@ -94,7 +99,7 @@ from zdtm import TestFailed  # noqa: E402
 
 # criu/include/lazy-proto.h
 LZ_MAGIC = 0x4c5a5047
-LZ_VERSION = 2
+LZ_VERSION = 3
 LZ_ROLE_FAULT = 1
 LZ_REQ_PAGES = 1
 LZ_PAGES = 2
@@ -472,6 +477,25 @@ def case_daemon_killed_before_go(r):
 case_daemon_killed_before_go.dump_args = ('--timeout', '2')
 
 
+def case_fail_before_go(r):
+    """The daemon fails in an orderly way after the commit, before the go: it releases the source."""
+    daemon, sock = r.start_daemon(env={'CRIU_FAULT': 'lazy-fail-before-go'})
+    restore = r.start_restore(sock)
+    status = r.dst_status(restore, 'criu restore')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu restore ended with %s, a clean failure was expected' % zdtm.describe_status(status))
+    expect_words(r.restore_text(), ['nothing was left running'], 'criu restore')
+    status = r.dst_status(daemon, 'criu lazy-pages')
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0:
+        raise TestFailed('criu lazy-pages ended with %s, a non-zero exit was expected' % zdtm.describe_status(status))
+    expect_words(r.daemon_text(), ['CRIU_FAULT=lazy-fail-before-go', 'told the source that the restored tree never ran'],
+                 'criu lazy-pages')
+    r.expect_dump_aborted('the daemon failed after the commit, before the go')
+    expect_words(r.dump_text(), ['released the commit'], 'the dump')
+    r.expect_dst_empty()
+    r.expect_source_intact()
+
+
 def case_commit_refused(r):
     daemon, sock = r.start_daemon()
     restore = r.start_restore(sock)
@@ -516,6 +540,7 @@ CASES = [
     ('commit-ack-dropped', 'lazy_madv00', case_commit_ack_dropped),
     ('daemon-killed-before-go', 'lazy_fork00', case_daemon_killed_before_go),
     ('commit-refused', 'lazy_mremap00', case_commit_refused),
+    ('fail-before-go', 'lazy_mremap00', case_fail_before_go),
     # a tree with file locks: taken back before it stops, held again once resumed by hand
     ('locks-daemon-killed-before-go', 'file_lock00', case_daemon_killed_before_go),
 ]

@@ -50,6 +50,12 @@
  *   LZ_COMMIT_ACK  s->d  the source is committed: the daemon lets the restore go
  *                  or LZ_ERROR status LZ_EABORTED: the source gave up before
  *                        (it resumes its own tree); the restore must not run
+ *   LZ_RELEASE     d->s  (FAULT) after LZ_COMMIT_ACK, before LZ_RESUMED: the daemon
+ *                        failed in an orderly way and never gave restore the go,
+ *                        so the restored tree never ran (restore kills it, and
+ *                        PTRACE_O_EXITKILL kills it if restore dies): the source
+ *                        is no longer committed and resumes its own tree. After
+ *                        LZ_RESUMED: LZ_ECMD. No reply.
  *   LZ_RESUMED     d->s  the restored tree runs (after LZ_COMMIT_ACK only; no
  *                        reply): the source starts draining its lazy memory for
  *                        the stream. Sent again on a FAULT connection reopened
@@ -109,7 +115,7 @@
 #include <stdint.h>
 
 #define LZ_MAGIC	0x4c5a5047u /* "GPZL" on the wire, little endian */
-#define LZ_VERSION	2	/* 2: LZ_COMMIT before the restored tree runs */
+#define LZ_VERSION	3	/* 2: LZ_COMMIT before the restored tree runs; 3: LZ_RELEASE */
 #define LZ_HS_SIZE	16
 #define LZ_HDR_SIZE	32
 #define LZ_MAX_PAGES	4096	/* pages in one message: 16 MiB */
@@ -136,6 +142,7 @@ enum lz_cmd {
 	LZ_PUSH_ACK,
 	LZ_COMMIT,
 	LZ_COMMIT_ACK,
+	LZ_RELEASE,
 	LZ_CMD_MAX,
 };
 

@@ -138,6 +138,11 @@ struct page_src_ops {
 	 * to commit (committed at once).
 	 */
 	int (*commit)(struct page_src *ps);
+	/*
+	 * The commit was acknowledged but the restored tree will never run (no
+	 * go was given): the source may resume its own (LZ_RELEASE). Optional.
+	 */
+	void (*release)(struct page_src *ps);
 	/* The restored tree runs (after the commit), and completion. */
 	int (*resumed)(struct page_src *ps);
 	int (*done)(struct page_src *ps);

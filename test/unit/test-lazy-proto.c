@@ -56,6 +56,8 @@ static const struct hdr_case hdr_cases[] = {
 	{ "commit pages", { LZ_COMMIT, 0, 0, 4242, LZ_MAX_PAGES + 1, 0, 0 }, LZ_ELEN },
 	{ "commit ack", { LZ_COMMIT_ACK, 0, 0, 4242, 0, 0, 0 }, LZ_OK },
 	{ "commit ack payload", { LZ_COMMIT_ACK, 0, 0, 4242, 0, 0, P(1) }, LZ_ELEN },
+	{ "release", { LZ_RELEASE, 0, 0, 4242, 0, 0, 0 }, LZ_OK },
+	{ "release payload", { LZ_RELEASE, 0, 0, 4242, 0, 0, 8 }, LZ_ELEN },
 	{ "commit refused", { LZ_ERROR, 0, LZ_EABORTED, 4242, 0, 0, 0 }, LZ_OK },
 	{ "cmd 0", { 0, 0, 0, 0, 0, 0, 0 }, LZ_ECMD },
 	{ "cmd max", { LZ_CMD_MAX, 0, 0, 0, 0, 0, 0 }, LZ_ECMD },
@@ -147,9 +149,10 @@ static int test_names(void)
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_PUSH_ACK), "PUSH_ACK"));
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_COMMIT), "COMMIT"));
 	UT_CHECK(!strcmp(lz_cmd_name(LZ_COMMIT_ACK), "COMMIT_ACK"));
+	UT_CHECK(!strcmp(lz_cmd_name(LZ_RELEASE), "RELEASE") && LZ_RELEASE == 16);
 	/* the wire numbers are the contract: version 2 added these after the push commands */
 	UT_CHECK(LZ_RESUMED == 7 && LZ_PUSH_ACK == 13 && LZ_COMMIT == 14 && LZ_COMMIT_ACK == 15);
-	UT_CHECK(LZ_EABORTED == 11 && LZ_VERSION == 2);
+	UT_CHECK(LZ_EABORTED == 11 && LZ_VERSION == 3);
 	UT_CHECK(strstr(lz_strerror(LZ_EABORTED), "aborted"));
 	/* restore <-> daemon: the ready/go step of the commit point */
 	UT_CHECK(UH_VERSION == 2 && UH_RESUMED == 2 && UH_ABORT == 3 && UH_READY == 4 && UH_GO == 5);
