@@ -66,15 +66,10 @@ struct memfd_seen *memfd_seen_get(struct shm_dump *sd, uint64_t ino, bool *made)
 	for (size_t i = 0; i < sd->nr; i++)
 		if (sd->m[i].ino == ino)
 			return &sd->m[i];
-	if (sd->nr == sd->cap) {
-		size_t cap = sd->cap ? sd->cap * 2 : 8;
-
-		s = xrealloc(sd->m, cap * sizeof(*s));
-		if (!s)
-			return NULL;
-		sd->m = s;
-		sd->cap = cap;
-	}
+	s = xgrow(sd->m, &sd->cap, sd->nr, sizeof(*s));
+	if (!s)
+		return NULL;
+	sd->m = s;
 	s = &sd->m[sd->nr++];
 	*s = (struct memfd_seen){ .ino = ino, .fd = -1 };
 	*made = true;

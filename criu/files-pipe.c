@@ -106,15 +106,10 @@ static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, FdKind kind, uint6
 	for (size_t i = 0; i < dp->nr; i++)
 		if (dp->p[i].kind == kind && dp->p[i].ino == ino)
 			return &dp->p[i];
-	if (dp->nr == dp->cap) {
-		size_t cap = dp->cap ? dp->cap * 2 : 16;
-
-		s = xrealloc(dp->p, cap * sizeof(*s));
-		if (!s)
-			return NULL;
-		dp->p = s;
-		dp->cap = cap;
-	}
+	s = xgrow(dp->p, &dp->cap, dp->nr, sizeof(*s));
+	if (!s)
+		return NULL;
+	dp->p = s;
 	s = &dp->p[dp->nr++];
 	*s = (struct pipe_seen){.kind = kind, .ino = ino, .pid = pid, .fd = fd};
 	return s;
@@ -221,15 +216,10 @@ struct rst_pipe *rst_obj_new(struct rst_pipes *rp, FdKind kind, uint64_t ino)
 {
 	struct rst_pipe *p;
 
-	if (rp->nr == rp->cap) {
-		size_t cap = rp->cap ? rp->cap * 2 : 16;
-
-		p = xrealloc(rp->p, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		rp->p = p;
-		rp->cap = cap;
-	}
+	p = xgrow(rp->p, &rp->cap, rp->nr, sizeof(*p));
+	if (!p)
+		return NULL;
+	rp->p = p;
 	p = &rp->p[rp->nr++];
 	*p = (struct rst_pipe){.kind = kind, .ino = ino};
 	return p;

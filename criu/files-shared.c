@@ -29,19 +29,6 @@
 #include "log.h"
 #include "util.h"
 
-void *xgrow(void *arr, size_t *cap, size_t nr, size_t size)
-{
-	size_t n = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (nr < *cap)
-		return arr;
-	p = xrealloc(arr, n * size);
-	if (p)
-		*cap = n;
-	return p;
-}
-
 static bool has_file_id(FdKind kind)
 {
 	return kind == FD_KIND__FD_REG || kind == FD_KIND__FD_CHR || kind == FD_KIND__FD_FIFO ||

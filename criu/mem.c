@@ -467,6 +467,7 @@ static bool cow_candidate(const struct mem_ctx *c, const struct vma *v)
 static int cow_run(struct mem_ctx *c, uint64_t vaddr, uint64_t nr, enum cow_kind kind)
 {
 	struct iovec *last = c->pq_nr ? &c->pq[c->pq_nr - 1] : NULL;
+	struct iovec *n;
 
 	if (kind != COW_PARENT)
 		return add_run(c, vaddr, nr, kind == COW_DUMP);
@@ -480,15 +481,10 @@ static int cow_run(struct mem_ctx *c, uint64_t vaddr, uint64_t nr, enum cow_kind
 		c->pq_nr -= c->pq_head;
 		c->pq_head = 0;
 	}
-	if (c->pq_nr == c->pq_cap) {
-		size_t cap = c->pq_cap ? c->pq_cap * 2 : 64;
-		struct iovec *n = xrealloc(c->pq, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		c->pq = n;
-		c->pq_cap = cap;
-	}
+	n = xgrow(c->pq, &c->pq_cap, c->pq_nr, sizeof(*n));
+	if (!n)
+		return -1;
+	c->pq = n;
 	c->pq[c->pq_nr].iov_base = (void *)(uintptr_t)vaddr;
 	c->pq[c->pq_nr++].iov_len = nr << PAGE_SHIFT;
 	return 0;

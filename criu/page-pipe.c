@@ -92,15 +92,10 @@ static struct ppb *ppb_new(struct page_pipe *pp, bool lazy)
 {
 	struct ppb **v, *b;
 
-	if (pp->nr == pp->cap) {
-		size_t cap = pp->cap ? pp->cap * 2 : 16;
-
-		v = xrealloc(pp->ppbs, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		pp->ppbs = v;
-		pp->cap = cap;
-	}
+	v = xgrow(pp->ppbs, &pp->cap, pp->nr, sizeof(*v));
+	if (!v)
+		return NULL;
+	pp->ppbs = v;
 	b = xzalloc(sizeof(*b));
 	if (!b)
 		return NULL;
@@ -191,6 +186,7 @@ int pp_add_hole(struct page_pipe *pp, uint64_t vaddr, uint64_t nr_pages)
 {
 	struct pp_ranges *r = &pp->holes;
 	uint64_t floor = r->nr ? iov_end(&r->iov[r->nr - 1]) : 0;
+	struct iovec *v;
 
 	if (!(pp->flags & PP_HOLES) || !nr_pages)
 		return 0;
@@ -200,15 +196,10 @@ int pp_add_hole(struct page_pipe *pp, uint64_t vaddr, uint64_t nr_pages)
 		r->iov[r->nr - 1].iov_len += nr_pages << PAGE_SHIFT;
 		return 0;
 	}
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct iovec *v = xrealloc(r->iov, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		r->iov = v;
-		r->cap = cap;
-	}
+	v = xgrow(r->iov, &r->cap, r->nr, sizeof(*v));
+	if (!v)
+		return -1;
+	r->iov = v;
 	r->iov[r->nr].iov_base = (void *)(uintptr_t)vaddr;
 	r->iov[r->nr].iov_len = nr_pages << PAGE_SHIFT;
 	r->nr++;

@@ -517,15 +517,12 @@ static int remote_readable(struct page_src *ps)
 /* Queue @r on FAULT and send it. */
 static int rs_request(struct remote_src *rs, const struct rreq *r)
 {
-	if (rs->nr == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct rreq *v = xrealloc(rs->reqs, cap * sizeof(*v));
+	struct rreq *v;
 
-		if (!v)
-			return -1;
-		rs->reqs = v;
-		rs->cap = cap;
-	}
+	v = xgrow(rs->reqs, &rs->cap, rs->nr, sizeof(*v));
+	if (!v)
+		return -1;
+	rs->reqs = v;
 	rs->reqs[rs->nr++] = *r;
 	if (r->urgent)
 		atomic_fetch_add(&rs->urgent_out, 1);

@@ -75,15 +75,12 @@ static int flush_dataless(struct xfer_remote *r)
 
 static int queue_run(struct xfer_remote *r, uint64_t vaddr, uint64_t nr_pages, unsigned int flags)
 {
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct xr_run *q = xrealloc(r->q, cap * sizeof(*q));
+	struct xr_run *q;
 
-		if (!q)
-			return -1;
-		r->q = q;
-		r->cap = cap;
-	}
+	q = xgrow(r->q, &r->cap, r->nr, sizeof(*q));
+	if (!q)
+		return -1;
+	r->q = q;
 	r->q[r->nr++] = (struct xr_run){ vaddr, nr_pages, flags };
 	return 0;
 }

@@ -76,6 +76,7 @@ static int local_write_pagemap(struct page_xfer *x, uint64_t vaddr, uint64_t nr_
 {
 	struct xfer_local *l = to_local(x);
 	struct pm_run *last = l->nr ? &l->runs[l->nr - 1] : NULL;
+	struct pm_run *v;
 
 	if (check_run(l, vaddr, nr_pages, flags))
 		return -1;
@@ -86,15 +87,10 @@ static int local_write_pagemap(struct page_xfer *x, uint64_t vaddr, uint64_t nr_
 		last->nr_pages += nr_pages;
 		return 0;
 	}
-	if (l->nr == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct pm_run *v = xrealloc(l->runs, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		l->runs = v;
-		l->cap = cap;
-	}
+	v = xgrow(l->runs, &l->cap, l->nr, sizeof(*v));
+	if (!v)
+		return -1;
+	l->runs = v;
 	l->runs[l->nr++] = (struct pm_run){ vaddr, nr_pages, flags };
 	return 0;
 }

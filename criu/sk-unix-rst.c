@@ -156,15 +156,10 @@ static int move_aside(struct usk_names *names, const UnixSkEntry *u, const char 
 		return 0;
 	snprintf(abs, sizeof(abs), "%s%s%s", path[0] == '/' ? "" : u->bind_dir, path[0] == '/' ? "" : "/", path);
 	snprintf(aside, sizeof(aside), "%s.criu-aside-%d", abs, getpid());
-	if (names->nr == names->cap) {
-		size_t cap = names->cap ? 2 * names->cap : 8;
-
-		nm = xrealloc(names->m, cap * sizeof(*nm));
-		if (!nm)
-			return -1;
-		names->m = nm;
-		names->cap = cap;
-	}
+	nm = xgrow(names->m, &names->cap, names->nr, sizeof(*nm));
+	if (!nm)
+		return -1;
+	names->m = nm;
 	if (rename(abs, aside)) {
 		pr_perror("can't move the socket file %s aside", abs);
 		return -1;

@@ -320,15 +320,10 @@ static int note_seen(struct fd_dump_ctx *c, int fd, const struct usk_diag *dg, U
 	struct usk_diag pd;
 	struct usk_seen *s;
 
-	if (dp->nr_usk == dp->cap_usk) {
-		size_t cap = dp->cap_usk ? 2 * dp->cap_usk : 16;
-
-		s = xrealloc(dp->usk, cap * sizeof(*s));
-		if (!s)
-			return -1;
-		dp->usk = s;
-		dp->cap_usk = cap;
-	}
+	s = xgrow(dp->usk, &dp->cap_usk, dp->nr_usk, sizeof(*s));
+	if (!s)
+		return -1;
+	dp->usk = s;
 	s = &dp->usk[dp->nr_usk];
 	*s = (struct usk_seen){ .ino = u->ino, .peer = u->peer, .type = u->type, .state = u->state,
 				.pid = c->pid, .fd = c->depth ? -1 : fd };

@@ -370,15 +370,12 @@ static int ld_deliver(void *arg, uint32_t pid, uint64_t addr, unsigned int nr, c
 
 static int ld_queue_fault(struct lazy_daemon *ld, struct lazy_pid *lpi, uint64_t addr)
 {
-	if (ld->nr_faults == ld->cap_faults) {
-		size_t cap = ld->cap_faults ? ld->cap_faults * 2 : 64;
-		struct lazy_fault *f = xrealloc(ld->faults, cap * sizeof(*f));
+	struct lazy_fault *f;
 
-		if (!f)
-			return -1;
-		ld->faults = f;
-		ld->cap_faults = cap;
-	}
+	f = xgrow(ld->faults, &ld->cap_faults, ld->nr_faults, sizeof(*f));
+	if (!f)
+		return -1;
+	ld->faults = f;
 	ld->faults[ld->nr_faults++] = (struct lazy_fault){ lpi, addr & PAGE_MASK, now_ns(), false };
 	return 0;
 }
@@ -848,16 +845,12 @@ static int ld_note_latency(struct lazy_daemon *ld, long long t0)
 {
 	struct lazy_stats *st = &ld->st;
 	long long us = (now_ns() - t0) / 1000;
+	uint32_t *v;
 
-	if (st->nr_lat == st->cap_lat) {
-		size_t cap = st->cap_lat ? st->cap_lat * 2 : 1024;
-		uint32_t *v = xrealloc(st->lat_us, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		st->lat_us = v;
-		st->cap_lat = cap;
-	}
+	v = xgrow(st->lat_us, &st->cap_lat, st->nr_lat, sizeof(*v));
+	if (!v)
+		return -1;
+	st->lat_us = v;
 	st->lat_us[st->nr_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	return 0;
 }

@@ -37,6 +37,19 @@ void *xrealloc(void *p, size_t n)
 	return r;
 }
 
+void *xgrow(void *arr, size_t *cap, size_t nr, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (nr < *cap)
+		return arr;
+	p = xrealloc(arr, n * size);
+	if (p)
+		*cap = n;
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	char *r = strdup(s);

@@ -307,8 +307,6 @@ int rst_obj_fd(const struct rst_pipes *rp, const FdEntry *e);
 int pipe_copy_data(struct fd_dump_ctx *c, int fd, int rfd, FdEntry *e);
 
 /* files-shared.c */
-/* Grow @arr (of @nr items of @size) to hold one more; the array or NULL (logged). */
-void *xgrow(void *arr, size_t *cap, size_t nr, size_t size);
 /* Give @e (a description, no dup) its file_id: the one of an earlier task's description it shares. */
 int dump_file_shared(struct fd_dump_ctx *c, const struct fd_dump_one *d, FdEntry *e);
 void dump_shared_free(struct dump_shared *sh);

@@ -11,6 +11,8 @@
 void *xmalloc(size_t n);
 void *xzalloc(size_t n);
 void *xrealloc(void *p, size_t n);
+/* @arr with room for element @nr (of @size bytes): doubled when full (*@cap updated), or NULL (logged; @arr kept). */
+void *xgrow(void *arr, size_t *cap, size_t nr, size_t size);
 char *xstrdup(const char *s);
 
 /* Whole-buffer I/O: 0 / -1 for writes; bytes read (short only at EOF) or -1. */
