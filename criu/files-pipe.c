@@ -88,17 +88,6 @@ out:
 	return ret;
 }
 
-static int read_pipe_data(struct fd_dump_ctx *c, int fd, FdEntry *e)
-{
-	int rfd = fd_steal(c, fd), ret;
-
-	if (rfd < 0)
-		return -1;
-	ret = pipe_copy_data(c, fd, rfd, e);
-	close(rfd);
-	return ret;
-}
-
 static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, FdKind kind, uint64_t ino, pid_t pid, int fd)
 {
 	struct pipe_seen *s;
@@ -116,44 +105,48 @@ static struct pipe_seen *pipe_seen_get(struct dump_pipes *dp, FdKind kind, uint6
 }
 
 /*
- * No process at all holds the other end of the pipe end @fd of the task:
- * a write end polls POLLERR without readers, a read end POLLHUP without
- * writers (criu's own copy is of the same end, so it does not count).
+ * No process at all holds the other end of the pipe end @own (criu's copy of
+ * the task's @fd): a write end polls POLLERR without readers, a read end
+ * POLLHUP without writers (criu's copy is of the same end: it does not count).
  */
-static int other_end_closed(struct fd_dump_ctx *c, int fd, bool read_end, bool *closed)
+static int other_end_closed(struct fd_dump_ctx *c, int fd, int own, bool read_end, bool *closed)
 {
-	struct pollfd pfd = { .events = read_end ? POLLIN : POLLOUT };
-	int n;
+	struct pollfd pfd = { .fd = own, .events = read_end ? POLLIN : POLLOUT };
 
-	pfd.fd = fd_steal(c, fd);
-	if (pfd.fd < 0)
-		return -1;
-	n = poll(&pfd, 1, 0);
-	if (n < 0)
+	if (poll(&pfd, 1, 0) < 0) {
 		pr_perror("pid %d: fd %d: can't poll the pipe", c->pid, fd);
-	else
-		*closed = pfd.revents & (read_end ? POLLHUP : POLLERR);
-	close(pfd.fd);
-	return n < 0 ? -1 : 0;
+		return -1;
+	}
+	*closed = pfd.revents & (read_end ? POLLHUP : POLLERR);
+	return 0;
 }
 
+/* One end of a pipe in the task's @fd: note it; the first read end seen copies the buffered data. */
 int dump_pipe_end(struct fd_dump_ctx *c, int fd, FdEntry *e)
 {
 	struct pipe_seen *s = pipe_seen_get(c->pipes, FD_KIND__FD_PIPE, e->ino, c->pid, e->fd);
+	bool read_end = is_read_end(e);
+	int own, ret = -1;
 
 	if (!s)
 		return -1;
-	if (!s->other_closed && other_end_closed(c, fd, is_read_end(e), &s->other_closed))
+	own = fd_steal(c, fd);
+	if (own < 0)
 		return -1;
-	if (!is_read_end(e)) {
+	if (!s->other_closed && other_end_closed(c, fd, own, read_end, &s->other_closed))
+		goto out;
+	if (read_end)
+		s->rd = true;
+	else
 		s->wr = true;
-		return 0;
+	ret = 0;
+	if (read_end && !s->data) {
+		s->data = true;
+		ret = pipe_copy_data(c, fd, own, e);
 	}
-	s->rd = true;
-	if (s->data)
-		return 0;
-	s->data = true;
-	return read_pipe_data(c, fd, e);
+out:
+	close(own);
+	return ret;
 }
 
 int dump_pipes_check(const struct dump_pipes *dp)
