@@ -181,8 +181,8 @@ def describe_status(status):
     return 'status %#x' % status
 
 
-def test_descendants(pid, binary):
-    """Every process under @pid still running @binary (children lists of each thread)."""
+def descendants(pid, binary=None):
+    """Every process under @pid (children lists of each thread); with @binary, only those still running it."""
     found, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -193,17 +193,19 @@ def test_descendants(pid, binary):
         for tid in tids:
             try:
                 kids = [int(k) for k in read_text('/proc/%d/task/%s/children' % (p, tid)).split()]
-            except (OSError, ValueError):
+            except ValueError:
                 continue
             for k in kids:
-                try:
-                    with open('/proc/%d/cmdline' % k, 'rb') as f:
-                        argv0 = f.read().split(b'\0')[0].decode(errors='replace')
-                except OSError:
-                    continue
-                if os.path.basename(argv0) == os.path.basename(binary):
-                    found.append(k)
-                    todo.append(k)
+                if binary is not None:
+                    try:
+                        with open('/proc/%d/cmdline' % k, 'rb') as f:
+                            argv0 = f.read().split(b'\0')[0].decode(errors='replace')
+                    except OSError:
+                        continue
+                    if os.path.basename(argv0) != os.path.basename(binary):
+                        continue
+                found.append(k)
+                todo.append(k)
     return found
 
 
@@ -389,7 +391,7 @@ class TestProgram:
     def kill(self):
         """The test and every process under it (a tree left stopped keeps its children stopped too)."""
         roots = [p for p in [self.pid] + self.other_pids if p]
-        for pid in roots + [d for r in roots for d in test_descendants(r, self.binary)]:
+        for pid in roots + [d for r in roots for d in descendants(r, self.binary)]:
             kill_test_pid(pid, self.binary)
 
 

@@ -108,7 +108,7 @@ def tree_plain(work):
         return verdict
     finally:
         # the source tree, or the restored one (same pids), if a failure left it running
-        for pid in descendants(proc.pid) + [proc.pid] if zdtm.pid_alive(proc.pid) else []:
+        for pid in zdtm.descendants(proc.pid) + [proc.pid] if zdtm.pid_alive(proc.pid) else []:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -119,28 +119,13 @@ def tree_plain(work):
         zdtm.reap_orphans()
 
 
-def descendants(pid):
-    """Every process under @pid (through each thread's children list)."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for tid in os.listdir("/proc/%d/task" % p):
-                kids = [int(k) for k in zdtm.read_text("/proc/%d/task/%s/children" % (p, tid)).split()]
-                found += kids
-                todo += kids
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return found
-
-
 def start_pipeline(argv, log, work, nr_tasks):
     """Start @argv in a session of its own; ready once @nr_tasks processes exist and the pipe has filled."""
     proc = subprocess.Popen(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
     zdtm._popen_pids.add(proc.pid)
     deadline = time.monotonic() + 30
-    while len(descendants(proc.pid)) + 1 < nr_tasks:
+    while len(zdtm.descendants(proc.pid)) + 1 < nr_tasks:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise zdtm.TestFailed("%s did not start its tasks: %s" % (argv, zdtm.read_text(log)))
         time.sleep(0.02)
