@@ -24,6 +24,7 @@
 
 #include "creds.h"
 #include "log.h"
+#include "proc-parse.h"
 #include "parasite-host.h"
 #include "restorer.h"
 #include "util.h"
@@ -216,15 +217,11 @@ static int collect_seccomp(pid_t pid, const struct status_creds *sc, ThreadCoreE
 int collect_creds(pid_t pid, ThreadCoreEntry *th)
 {
 	struct status_creds sc;
-	char path[64], *text;
+	char *text = proc_text(pid, "status", NULL);
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	text = read_file(path, NULL);
-	if (!text) {
-		pr_perror("pid %d: can't read %s", pid, path);
+	if (!text)
 		return -1;
-	}
 	ret = parse_status_creds(text, &sc);
 	free(text);
 	if (ret)
@@ -340,15 +337,11 @@ static PosixTimerEntry *make_timer_entry(const struct proc_timer *pt, const stru
 
 static int read_timers(pid_t pid, struct proc_timer **pt)
 {
-	char path[64], *text;
+	char *text = proc_text(pid, "timers", NULL);
 	int nr;
 
-	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
-	text = read_file(path, NULL);
-	if (!text) {
-		pr_perror("pid %d: can't read %s", pid, path);
+	if (!text)
 		return -1;
-	}
 	nr = parse_posix_timers(text, pt);
 	free(text);
 	return nr;

@@ -293,13 +293,13 @@ int parse_limits(const char *text, struct rlimit *lim, int nr)
 	return 0;
 }
 
-static char *proc_text(pid_t pid, const char *what)
+char *proc_text(pid_t pid, const char *what, size_t *lenp)
 {
 	char path[64];
 	char *text;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
-	text = read_file(path, NULL);
+	text = read_file(path, lenp);
 	if (!text)
 		pr_perror("pid %d: can't read %s", pid, path);
 	return text;
@@ -307,7 +307,7 @@ static char *proc_text(pid_t pid, const char *what)
 
 int proc_read_maps(pid_t pid, struct vma_list *out)
 {
-	char *t = proc_text(pid, "maps");
+	char *t = proc_text(pid, "maps", NULL);
 	int ret;
 
 	if (!t)
@@ -319,7 +319,7 @@ int proc_read_maps(pid_t pid, struct vma_list *out)
 
 int proc_read_status(pid_t pid, struct proc_status *st)
 {
-	char *t = proc_text(pid, "status");
+	char *t = proc_text(pid, "status", NULL);
 	int ret;
 
 	if (!t)
@@ -331,7 +331,7 @@ int proc_read_status(pid_t pid, struct proc_status *st)
 
 int proc_read_stat(pid_t pid, struct proc_stat *st)
 {
-	char *t = proc_text(pid, "stat");
+	char *t = proc_text(pid, "stat", NULL);
 	int ret;
 
 	if (!t)
@@ -358,7 +358,7 @@ int proc_readlink(pid_t pid, const char *what, char *buf, size_t len)
 
 int proc_read_limits(pid_t pid, struct rlimit *lim, int nr)
 {
-	char *t = proc_text(pid, "limits");
+	char *t = proc_text(pid, "limits", NULL);
 	int ret;
 
 	if (!t)
@@ -375,7 +375,7 @@ int proc_read_fdinfo(pid_t pid, int fd, struct fdinfo *fi)
 	int ret;
 
 	snprintf(what, sizeof(what), "fdinfo/%d", fd);
-	t = proc_text(pid, what);
+	t = proc_text(pid, what, NULL);
 	if (!t)
 		return -1;
 	ret = parse_fdinfo(t, fi);

@@ -377,16 +377,11 @@ static VmaEntry *make_vma_entry(pid_t pid, const struct vma *v)
 
 static int collect_auxv(pid_t pid, MmEntry *mm)
 {
-	char path[64];
 	size_t len;
-	char *buf;
+	char *buf = proc_text(pid, "auxv", &len);
 
-	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
-	buf = read_file(path, &len);
-	if (!buf) {
-		pr_perror("pid %d: can't read %s", pid, path);
+	if (!buf)
 		return -1;
-	}
 	mm->n_auxv = len / sizeof(uint64_t);
 	mm->auxv = xzalloc((mm->n_auxv + 1) * sizeof(uint64_t));
 	if (mm->auxv)

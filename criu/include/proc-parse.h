@@ -60,5 +60,7 @@ int proc_read_fdinfo(pid_t pid, int fd, struct fdinfo *fi);
 int proc_read_limits(pid_t pid, struct rlimit *lim, int nr);
 /* readlink("/proc/PID/@what") into @buf, NUL-terminated; 0 / -1 (logged). */
 int proc_readlink(pid_t pid, const char *what, char *buf, size_t len);
+/* The whole of /proc/PID/@what (NUL-terminated, its length in *@lenp if given), or NULL (logged). */
+char *proc_text(pid_t pid, const char *what, size_t *lenp);
 
 #endif
